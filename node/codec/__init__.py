@@ -1,0 +1,75 @@
+"""Canonical msgpack: the one byte encoding of every signed or hashed structure.
+
+Rules (docs/protocol.md):
+- structures are msgpack arrays in a fixed field order; ints, never floats;
+  bytes as bin, text as str; maps (only inside free-form bodies) have str keys
+  sorted bytewise by their UTF-8 encoding;
+- msgpack's smallest encoding for every value (what msgpack-python emits);
+- decoding re-encodes and rejects input that is not byte-identical, so one value
+  has exactly one encoding (no malleability), and refuses input over a size or
+  nesting limit before doing any real work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+MAX_DEPTH = 16
+DEFAULT_MAX_SIZE = 1 << 20
+
+
+class CodecError(ValueError):
+    """Input is not the canonical encoding of an allowed value."""
+
+
+def _canonical(value: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise CodecError(f"value nested deeper than {MAX_DEPTH} levels")
+    if value is None or isinstance(value, (bool, int, bytes, str)):
+        return value
+    if isinstance(value, float):
+        raise CodecError("floats are not allowed in canonical data; use integers")
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise CodecError(f"map keys must be strings, got {type(key).__name__}")
+        ordered = sorted(value, key=lambda k: k.encode())
+        return {k: _canonical(value[k], depth + 1) for k in ordered}
+    raise CodecError(f"type {type(value).__name__} cannot be encoded canonically")
+
+
+def encode(value: Any) -> bytes:
+    """Canonical bytes of `value` (lists/tuples, sorted maps, ints, bytes, str, bool, None)."""
+    return msgpack.packb(_canonical(value, 0), use_bin_type=True)
+
+
+def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> Any:
+    """Decode canonical bytes; raise CodecError on anything else."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise CodecError("expected bytes")
+    if len(data) > max_size:
+        raise CodecError(f"encoded value is {len(data)} bytes, over the limit of {max_size}")
+    data = bytes(data)
+    try:
+        value = msgpack.unpackb(
+            data,
+            raw=False,
+            use_list=True,
+            strict_map_key=True,
+            max_str_len=max_size,
+            max_bin_len=max_size,
+            max_array_len=max_size,
+            max_map_len=max_size,
+            max_ext_len=0,
+        )
+    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+        raise CodecError(f"not valid msgpack: {exc or type(exc).__name__}") from None
+    except Exception as exc:  # msgpack raises a few untyped errors on hostile input
+        raise CodecError(f"not valid msgpack: {type(exc).__name__}") from None
+    if encode(value) != data:
+        raise CodecError("encoding is not canonical")
+    return value

@@ -1,0 +1,95 @@
+"""Ed25519 private keys, signature checks and key files (JSON, written 0600)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.signing
+
+PUBLIC_KEY_SIZE = 32
+SIGNATURE_SIZE = 64
+
+
+class KeyFileError(Exception):
+    """A key file is missing, unreadable, or not an orechain Ed25519 key."""
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    seed: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.seed) != 32:
+            raise ValueError("an Ed25519 seed is 32 bytes")
+
+    @classmethod
+    def generate(cls) -> PrivateKey:
+        return cls(bytes(nacl.signing.SigningKey.generate()))
+
+    @property
+    def _signing_key(self) -> nacl.signing.SigningKey:
+        return nacl.signing.SigningKey(self.seed)
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self._signing_key.verify_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._signing_key.sign(message).signature
+
+
+def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True only for a valid Ed25519 signature; never raises on malformed input."""
+    if len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
+        return False
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+        return True
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
+        return False
+
+
+def devnet_key(label: str) -> PrivateKey:
+    """Well-known development key: seed = SHA-256(label). Never for production."""
+    return PrivateKey(hashlib.sha256(label.encode()).digest())
+
+
+def write_key_file(path: Path, key: PrivateKey, *, overwrite: bool = False) -> None:
+    """Write `key` to `path` readable by the owner only, atomically."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise KeyFileError(f"{path} already exists; refusing to overwrite a key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"type": "ed25519", "seed": key.seed.hex(), "public_key": key.public_key.hex()}
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(doc, fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_key_file(path: Path) -> PrivateKey:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise KeyFileError(f"no key file at {path} (create one: orechain keygen)") from None
+    except (OSError, ValueError) as exc:
+        raise KeyFileError(f"key file {path} is not readable JSON: {exc}") from None
+    try:
+        if doc.get("type") != "ed25519":
+            raise KeyFileError(f"key file {path} is not an ed25519 key")
+        key = PrivateKey(bytes.fromhex(doc["seed"]))
+    except (AttributeError, KeyError, ValueError, TypeError):
+        raise KeyFileError(f"key file {path} has no valid 32-byte hex 'seed'") from None
+    if "public_key" in doc and doc["public_key"] != key.public_key.hex():
+        raise KeyFileError(f"key file {path}: public_key does not match the seed")
+    return key

@@ -1,0 +1,32 @@
+"""Remembers signatures already verified, so each is checked once per node.
+
+Only successes are cached (a failure is cheap to recompute and must never stick),
+keyed by a hash of (public key, message, signature), bounded LRU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from node.crypto.keys import verify
+
+
+class VerifiedCache:
+    def __init__(self, capacity: int = 200_000) -> None:
+        self._capacity = capacity
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self.hits = 0
+
+    def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        key = hashlib.sha256(public_key + signature + message).digest()
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            self.hits += 1
+            return True
+        if not verify(public_key, message, signature):
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        return True

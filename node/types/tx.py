@@ -1,0 +1,134 @@
+"""A signed transaction: [chain_id, kind, body, signer, nonce, signature].
+
+The signature covers the canonical encoding of everything before it. The tx id is
+SHA-256 of the whole canonical encoding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from node import codec
+from node.crypto.keys import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, PrivateKey
+from node.merkle import sha256
+
+MAX_TX_BYTES = 64 * 1024
+_KIND = re.compile(r"^[a-z][a-z_]{0,31}$")
+_NONCE_LIMIT = 1 << 63
+
+
+class TxFormatError(ValueError):
+    """A transaction is malformed (a shape error, not a rule of the lot lifecycle)."""
+
+
+@dataclass(frozen=True)
+class Tx:
+    chain_id: str
+    kind: str
+    body: dict[str, Any]
+    signer: bytes
+    nonce: int
+    signature: bytes = field(default=b"")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chain_id, str) or not 0 < len(self.chain_id) <= 64:
+            raise TxFormatError("chain_id must be a non-empty string of at most 64 characters")
+        if not isinstance(self.kind, str) or not _KIND.match(self.kind):
+            raise TxFormatError(f"kind {self.kind!r} is not a lower-case event name")
+        if not isinstance(self.body, dict):
+            raise TxFormatError("body must be an object")
+        if not isinstance(self.signer, bytes) or len(self.signer) != PUBLIC_KEY_SIZE:
+            raise TxFormatError("signer must be a 32-byte Ed25519 public key")
+        if isinstance(self.nonce, bool) or not isinstance(self.nonce, int):
+            raise TxFormatError("nonce must be an integer")
+        if not -_NONCE_LIMIT <= self.nonce < _NONCE_LIMIT:
+            raise TxFormatError("nonce must fit in a signed 64-bit integer")
+        if not isinstance(self.signature, bytes) or len(self.signature) not in (0, SIGNATURE_SIZE):
+            raise TxFormatError("signature must be 64 bytes")
+
+    def unsigned_fields(self) -> list[Any]:
+        return [self.chain_id, self.kind, self.body, self.signer, self.nonce]
+
+    @cached_property
+    def signing_bytes(self) -> bytes:
+        try:
+            return codec.encode(self.unsigned_fields())
+        except codec.CodecError as exc:
+            raise TxFormatError(f"body: {exc}") from None
+
+    @cached_property
+    def encoded(self) -> bytes:
+        if not self.signature:
+            raise TxFormatError("transaction is not signed")
+        data = codec.encode([*self.unsigned_fields(), self.signature])
+        if len(data) > MAX_TX_BYTES:
+            raise TxFormatError(f"transaction is {len(data)} bytes, over the {MAX_TX_BYTES} limit")
+        return data
+
+    @cached_property
+    def tx_id(self) -> bytes:
+        return sha256(self.encoded)
+
+    def signed(self, key: PrivateKey) -> Tx:
+        if key.public_key != self.signer:
+            raise TxFormatError("signing key does not match the tx signer")
+        return Tx(self.chain_id, self.kind, self.body, self.signer, self.nonce,
+                  key.sign(self.signing_bytes))
+
+    @classmethod
+    def decode(cls, data: bytes) -> Tx:
+        try:
+            fields = codec.decode(data, max_size=MAX_TX_BYTES)
+        except codec.CodecError as exc:
+            raise TxFormatError(str(exc)) from None
+        if not isinstance(fields, list) or len(fields) != 6:
+            raise TxFormatError("a transaction is an array of 6 fields")
+        tx = cls(*fields)
+        if not tx.signature:
+            raise TxFormatError("transaction is not signed")
+        return tx
+
+    # JSON form used by the RPC: keys and signature as lowercase hex.
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "chain_id": self.chain_id,
+            "kind": self.kind,
+            "body": self.body,
+            "signer": self.signer.hex(),
+            "nonce": self.nonce,
+        }
+        if self.signature:
+            out["signature"] = self.signature.hex()
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Any, *, require_signature: bool = True) -> Tx:
+        if not isinstance(obj, dict):
+            raise TxFormatError("event must be a JSON object")
+        missing = [k for k in ("chain_id", "kind", "body", "signer", "nonce") if k not in obj]
+        if require_signature and "signature" not in obj:
+            missing.append("signature")
+        if missing:
+            raise TxFormatError(f"event is missing field(s): {', '.join(missing)}")
+        extra = set(obj) - {"chain_id", "kind", "body", "signer", "nonce", "signature"}
+        if extra:
+            raise TxFormatError(f"event has unknown field(s): {', '.join(sorted(extra))}")
+        tx = cls(
+            obj["chain_id"], obj["kind"], obj["body"],
+            _hex(obj["signer"], "signer"), obj["nonce"],
+            _hex(obj.get("signature", ""), "signature"),
+        )
+        _ = tx.signing_bytes  # rejects floats and other non-canonical bodies now
+        return tx
+
+
+def _hex(value: Any, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise TxFormatError(f"{name} must be a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise TxFormatError(f"{name} is not valid hex") from None

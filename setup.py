@@ -1,0 +1,22 @@
+"""Builds node._native, the Cython + C hot path (SHA-256 and RFC 6962 Merkle trees).
+
+The top-level genesis/ folder ships inside the package as node.genesis, so the
+embedded default genesis is available to installed and editable copies alike.
+"""
+
+from Cython.Build import cythonize
+from setuptools import Extension, find_packages, setup
+
+native = Extension(
+    "node._native",
+    sources=["native/_native.pyx", "native/sha256.c"],
+    include_dirs=["native"],
+    extra_compile_args=["-O3", "-std=c11"],
+)
+
+setup(
+    packages=[*find_packages(include=["node", "node.*"]), "node.genesis"],
+    package_dir={"node.genesis": "genesis"},
+    package_data={"node.genesis": ["*.json"]},
+    ext_modules=cythonize([native], language_level=3),
+)
