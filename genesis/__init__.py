@@ -1,0 +1,1 @@
+"""Genesis documents shipped with orechain; devnet.json is the embedded default."""

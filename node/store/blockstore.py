@@ -1,0 +1,154 @@
+"""The node's LevelDB: blocks, commits, results, indexes, state and the persisted mempool.
+
+A block and everything it changes (its txs' results, the tx index, the state and lot
+indexes the state machine wrote, the head pointer, and the mempool entries it
+finalises) go to disk in one synced write batch, so after any crash the database
+holds either all of a block or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import plyvel
+
+from node import codec
+from node.store import keys
+from node.store.kv import Overlay
+from node.types import Block, Commit, Tx, TxResult
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is (corrupt, another chain, locked, disk full)."""
+
+
+class BlockStore:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = plyvel.DB(str(self.path), create_if_missing=True, paranoid_checks=True)
+        except plyvel.IOError as exc:
+            raise StoreError(f"cannot open the database at {self.path}: {exc} "
+                             "(is another orechain process using this --home?)") from None
+        except plyvel.CorruptionError as exc:
+            raise StoreError(f"the database at {self.path} is corrupt: {exc}. Move it aside "
+                             "and restart the node to resync from peers (docs/operations.md)"
+                             ) from None
+        schema = self._db.get(keys.META_SCHEMA)
+        if schema is not None and keys.read_u64(schema) != keys.SCHEMA_VERSION:
+            raise StoreError(f"database schema {keys.read_u64(schema)} is not the supported "
+                             f"{keys.SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- KV interface (what node.state reads through) ---------------------------
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._db.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        yield from self._db.iterator(prefix=prefix)
+
+    # --- genesis ---------------------------------------------------------------
+
+    @property
+    def genesis_hash(self) -> bytes | None:
+        return self._db.get(keys.META_GENESIS)
+
+    def init_genesis(self, genesis_hash: bytes, state: Overlay) -> None:
+        """Record the chain this database belongs to and its initial state, once."""
+        existing = self.genesis_hash
+        if existing is not None:
+            if existing != genesis_hash:
+                raise StoreError(
+                    f"the database at {self.path} belongs to another chain (genesis "
+                    f"{existing.hex()[:16]}, configured {genesis_hash.hex()[:16]}); use a "
+                    "fresh --home for this genesis")
+            return
+        self._write(lambda batch: (
+            state.apply_to(batch),
+            batch.put(keys.META_SCHEMA, keys.u64(keys.SCHEMA_VERSION)),
+            batch.put(keys.META_GENESIS, genesis_hash),
+            batch.put(keys.META_HEAD, codec.encode([0, genesis_hash])),
+        ))
+
+    # --- blocks ----------------------------------------------------------------
+
+    def head(self) -> tuple[int, bytes]:
+        raw = self._db.get(keys.META_HEAD)
+        if raw is None:
+            raise StoreError("database has no genesis; the node initialises it at start")
+        height, block_hash = codec.decode(raw)
+        return height, block_hash
+
+    def commit_block(self, block: Block, commit: Commit, results: list[TxResult],
+                     state: Overlay) -> None:
+        height, head_hash = self.head()
+        if block.height != height + 1 or block.header.parent_hash != head_hash:
+            raise StoreError(f"block {block.height} does not extend the head at {height}")
+
+        def fill(batch: plyvel.WriteBatch) -> None:
+            state.apply_to(batch)
+            batch.put(keys.block_key(block.height), block.encoded)
+            batch.put(keys.block_hash_key(block.hash), keys.u64(block.height))
+            batch.put(keys.commit_key(block.height), codec.encode(commit.to_wire()))
+            batch.put(keys.results_key(block.height),
+                      codec.encode([r.encoded for r in results]))
+            for index, tx_id in enumerate(block.tx_ids):
+                batch.put(keys.tx_index_key(tx_id), codec.encode([block.height, index]))
+                batch.delete(keys.mempool_key(tx_id))
+            batch.put(keys.META_HEAD, codec.encode([block.height, block.hash]))
+
+        self._write(fill)
+
+    def _write(self, fill) -> None:  # type: ignore[no-untyped-def]
+        try:
+            with self._db.write_batch(transaction=True, sync=True) as batch:
+                fill(batch)
+        except plyvel.IOError as exc:
+            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full?)") from None
+
+    def block(self, height: int) -> Block | None:
+        raw = self._db.get(keys.block_key(height))
+        return Block.decode(raw) if raw is not None else None
+
+    def height_of(self, block_hash: bytes) -> int | None:
+        raw = self._db.get(keys.block_hash_key(block_hash))
+        return keys.read_u64(raw) if raw is not None else None
+
+    def commit(self, height: int) -> Commit | None:
+        raw = self._db.get(keys.commit_key(height))
+        return Commit.from_wire(codec.decode(raw)) if raw is not None else None
+
+    def results(self, height: int) -> list[TxResult]:
+        raw = self._db.get(keys.results_key(height))
+        return [TxResult.decode(r) for r in codec.decode(raw, max_size=1 << 26)] if raw else []
+
+    def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
+        raw = self._db.get(keys.tx_index_key(tx_id))
+        if raw is None:
+            return None
+        height, index = codec.decode(raw)
+        return height, index
+
+    # --- persisted mempool -------------------------------------------------------
+
+    def add_pending(self, tx: Tx) -> None:
+        """Durable once this returns: a synced write."""
+        try:
+            self._db.put(keys.mempool_key(tx.tx_id), tx.encoded, sync=True)
+        except plyvel.IOError as exc:
+            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full?)") from None
+
+    def is_pending(self, tx_id: bytes) -> bool:
+        return self._db.get(keys.mempool_key(tx_id)) is not None
+
+    def pending(self) -> Iterator[Tx]:
+        for _key, raw in self._db.iterator(prefix=keys.MEMPOOL):
+            yield Tx.decode(raw)
+
+    def drop_pending(self, tx_id: bytes) -> None:
+        self._db.delete(keys.mempool_key(tx_id), sync=True)

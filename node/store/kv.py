@@ -1,0 +1,85 @@
+"""Key-value views the state machine reads and writes through.
+
+State code never touches LevelDB directly: it gets a KV to read and an Overlay to
+write, and the block store commits the overlay's writes in the block's batch.
+MemoryKV backs the simulator and unit tests with the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+_DELETED = None
+
+
+class KV(Protocol):
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+
+
+class WritableKV(KV, Protocol):
+    def put(self, key: bytes, value: bytes) -> None: ...
+
+    def delete(self, key: bytes) -> None: ...
+
+
+class MemoryKV:
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._data.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        for key in sorted(k for k in self._data if k.startswith(prefix)):
+            yield key, self._data[key]
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._data[key] = value
+
+    def delete(self, key: bytes) -> None:
+        self._data.pop(key, None)
+
+
+class Overlay:
+    """Buffered writes over a base KV; reads see the buffer first."""
+
+    def __init__(self, base: KV) -> None:
+        self._base = base
+        self.writes: dict[bytes, bytes | None] = {}
+
+    def get(self, key: bytes) -> bytes | None:
+        if key in self.writes:
+            return self.writes[key]
+        return self._base.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        pending = {k: v for k, v in self.writes.items() if k.startswith(prefix)}
+        merged = dict(self._base.iter_prefix(prefix))
+        merged.update(pending)
+        for key in sorted(merged):
+            value = merged[key]
+            if value is not _DELETED:
+                yield key, value
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.writes[key] = value
+
+    def delete(self, key: bytes) -> None:
+        self.writes[key] = _DELETED
+
+    def child(self) -> Overlay:
+        """A nested overlay: a tx's writes, merged into this one only if the tx is accepted."""
+        return Overlay(self)
+
+    def merge_into(self, parent: Overlay) -> None:
+        parent.writes.update(self.writes)
+
+    def apply_to(self, target: WritableKV) -> None:
+        for key, value in self.writes.items():
+            if value is _DELETED:
+                target.delete(key)
+            else:
+                target.put(key, value)
