@@ -1,0 +1,1 @@
+"""One running node: configuration, the ledger, block production, and process lifecycle."""

@@ -1,0 +1,61 @@
+"""Pending transactions: in memory for block building, persisted in the store so that
+an acknowledged event survives a crash and is forwarded when peers return."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from node.store import BlockStore
+from node.types import Tx
+
+
+class MempoolFull(Exception):
+    """The mempool is at its limit; the client should retry later."""
+
+
+class Mempool:
+    def __init__(self, store: BlockStore, capacity: int = 100_000) -> None:
+        self._store = store
+        self._capacity = capacity
+        self._txs: OrderedDict[bytes, Tx] = OrderedDict()
+        for tx in store.pending():
+            if store.tx_location(tx.tx_id) is None:
+                self._txs[tx.tx_id] = tx
+            else:  # finalised just before a crash; the block batch already removed most
+                store.drop_pending(tx.tx_id)
+
+    def __len__(self) -> int:
+        return len(self._txs)
+
+    def __contains__(self, tx_id: bytes) -> bool:
+        return tx_id in self._txs
+
+    def get(self, tx_id: bytes) -> Tx | None:
+        return self._txs.get(tx_id)
+
+    def add(self, tx: Tx) -> bool:
+        """Persist and queue `tx`; False if it was already pending. Durable on return."""
+        if tx.tx_id in self._txs:
+            return False
+        if len(self._txs) >= self._capacity:
+            raise MempoolFull(f"the mempool holds {self._capacity} pending events; retry later")
+        self._store.add_pending(tx)
+        self._txs[tx.tx_id] = tx
+        return True
+
+    def reap(self, max_txs: int, max_bytes: int) -> list[Tx]:
+        """The oldest pending txs that fit in a block."""
+        picked: list[Tx] = []
+        size = 0
+        for tx in self._txs.values():
+            if len(picked) >= max_txs or size + len(tx.encoded) > max_bytes:
+                break
+            picked.append(tx)
+            size += len(tx.encoded) + 8
+        return picked
+
+    def remove_committed(self, tx_ids: Iterable[bytes]) -> None:
+        """Forget txs a committed block carried (the block's batch removed them on disk)."""
+        for tx_id in tx_ids:
+            self._txs.pop(tx_id, None)

@@ -1,0 +1,114 @@
+"""Wires one running node: store, ledger, mempool, block production, RPC; the lifecycle.
+
+This is the composition root: the only module that knows every subsystem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from typing import Any
+
+from aiohttp import web
+
+from node.crypto import load_key_file
+from node.daemon.config import NodeConfig
+from node.daemon.ledger import Ledger
+from node.daemon.mempool import Mempool
+from node.daemon.solo import SoloProducer
+from node.rpc.methods import RpcApi
+from node.rpc.openrpc import openrpc_document
+from node.rpc.server import MAX_BODY_BYTES, JsonRpcServer
+from node.store import BlockStore
+from node.types import Tx
+
+log = logging.getLogger("orechain.node")
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Node:
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.genesis = config.load_genesis()
+        self.key = load_key_file(config.key_path)
+        self.store = BlockStore(config.data_dir / "chain")
+        self.ledger = Ledger(self.store, self.genesis)
+        self.mempool = Mempool(self.store)
+        self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
+        self.producer = SoloProducer(self.ledger, self.mempool, self.key, wall_clock_ms)
+        self._stopping = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # --- the submit path ------------------------------------------------------------
+
+    async def submit(self, tx: Tx) -> str:
+        """Idempotent: a tx already final, rejected or pending returns its status."""
+        status, *_ = self.ledger.tx_status(tx.tx_id)
+        if status != "unknown":
+            return status
+        if tx.tx_id in self.mempool:
+            return "pending"
+        self.ledger.check_tx(tx)
+        self.mempool.add(tx)
+        self.producer.wake()
+        return "pending"
+
+    def pending(self, tx_id: bytes) -> Tx | None:
+        return self.mempool.get(tx_id)
+
+    def status(self) -> dict[str, Any]:
+        entry = next((n for n in self.genesis.nodes if n.node_key == self.key.public_key), None)
+        return {
+            "node_id": self.key.public_key.hex(),
+            "moniker": self.config.moniker,
+            "name": entry.name if entry else None,
+            "org": entry.org if entry else None,
+            "role": "validator" if self.is_validator else "full",
+            "validator": self.is_validator,
+            "chain_id": self.genesis.chain_id,
+            "height": self.ledger.height,
+            "head_hash": self.ledger.head_hash.hex(),
+            "peers": [],
+            "syncing": False,
+            "mempool_size": len(self.mempool),
+            "rpc": f"http://{self.config.rpc_host}:{self.config.rpc_port}/rpc",
+        }
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        api = RpcApi(self, openrpc_document())
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        JsonRpcServer(api.handlers()).routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.rpc_host, self.config.rpc_port)
+        await site.start()
+        self.producer.start()
+        log.info("node %s up: chain %s height %d, rpc http://%s:%d/rpc",
+                 self.config.moniker, self.genesis.chain_id, self.ledger.height,
+                 self.config.rpc_host, self.config.rpc_port)
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self.store.close()
+        log.info("node %s stopped at height %d", self.config.moniker, self.ledger.height)
+
+    async def run_until_signalled(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stopping.set)
+        await self.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.stop()

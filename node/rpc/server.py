@@ -1,0 +1,124 @@
+"""HTTP transport of the JSON-RPC API: POST /rpc (single calls and batches).
+
+Limits are enforced before work: the body size (aiohttp refuses a larger body while
+reading, without buffering it whole), the batch length, and the JSON nesting depth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from node.rpc.errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    RpcError,
+)
+
+log = logging.getLogger("orechain.rpc")
+
+MAX_BODY_BYTES = 1 << 20
+MAX_BATCH = 200
+MAX_JSON_DEPTH = 32
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """True if `value` nests no deeper than `limit` (iterative: hostile input can't recurse)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+class JsonRpcServer:
+    def __init__(self, methods: dict[str, Handler]) -> None:
+        self.methods = methods
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/rpc", self.handle_http)
+        app.router.add_post("/", self.handle_http)
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._reply(_error(None, RpcError(
+                INVALID_REQUEST, f"request body over the {MAX_BODY_BYTES} byte limit")), 413)
+        try:
+            payload = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return self._reply(_error(None, RpcError(PARSE_ERROR, f"parse error: {exc}")))
+        if not _depth(payload, MAX_JSON_DEPTH):
+            return self._reply(_error(None, RpcError(
+                INVALID_REQUEST, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")))
+        if isinstance(payload, list):
+            if not payload:
+                return self._reply(_error(None, RpcError(INVALID_REQUEST, "empty batch")))
+            if len(payload) > MAX_BATCH:
+                return self._reply(_error(None, RpcError(
+                    INVALID_REQUEST, f"batch of {len(payload)} calls; the limit is {MAX_BATCH}")))
+            replies = [r for r in [await self.call(item) for item in payload] if r is not None]
+            return self._reply(replies) if replies else web.Response(status=204)
+        reply = await self.call(payload)
+        return self._reply(reply) if reply is not None else web.Response(status=204)
+
+    @staticmethod
+    def _reply(body: Any, status: int = 200) -> web.Response:
+        return web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
+                            content_type="application/json")
+
+    async def call(self, request: Any) -> dict[str, Any] | None:
+        """One JSON-RPC call; None for a notification (no id)."""
+        if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
+            return _error(None, RpcError(INVALID_REQUEST,
+                                         'a request is an object with "jsonrpc": "2.0"'))
+        req_id = request.get("id")
+        is_notification = "id" not in request
+        if (req_id is not None and not isinstance(req_id, (str, int))) or isinstance(req_id, bool):
+            return _error(None, RpcError(INVALID_REQUEST, "id must be a string, integer or null"))
+        method = request.get("method")
+        if not isinstance(method, str):
+            return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
+        params = request.get("params", {})
+        if isinstance(params, list) and not params:
+            params = {}
+        if not isinstance(params, dict):
+            return _error(req_id, RpcError(INVALID_PARAMS, "params must be an object (by name)"))
+        handler = self.methods.get(method)
+        if handler is None:
+            return _error(req_id, RpcError(METHOD_NOT_FOUND, f"method {method!r} not found; "
+                                           "rpc.discover lists the methods"))
+        try:
+            result = await handler(params)
+        except RpcError as exc:
+            return None if is_notification else _error(req_id, exc)
+        except Exception:
+            log.exception("internal error in %s", method)
+            return None if is_notification else _error(req_id, RpcError(
+                INTERNAL_ERROR, "internal error; the node's log has details"))
+        if is_notification:
+            return None
+        return {"jsonrpc": "2.0", "id": req_id, "result": result}
+
+
+def _error(req_id: Any, exc: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": req_id, "error": exc.to_json()}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
