@@ -1,0 +1,76 @@
+"""Messages carried by a secret link: canonical msgpack `[channel, payload]`.
+
+The p2p layer fixes the channels and the envelope; what a payload means on
+each channel is the daemon's business. Request and response channels carry
+`[request_id, body]` so answers can be matched to questions.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from node import codec
+from node.p2p.errors import InvalidMessage
+
+Payload = bytes | list[Any]
+"""A channel payload: opaque bytes or a msgpack array of canonical values."""
+
+MAX_REQUEST_ID = (1 << 63) - 1
+# A protocol violation only a broken or hostile implementation commits.
+MALFORMED_PENALTY = 100
+
+
+class Channel(IntEnum):
+    """What a message is for; also its send priority (see sendqueue.PRIORITY)."""
+
+    PING = 0  # keepalive, handled inside the p2p layer
+    TX = 1
+    CONSENSUS = 2
+    BLOCK = 3
+    SYNC_REQUEST = 4
+    SYNC_RESPONSE = 5
+
+
+RESPONSE_CHANNEL = {Channel.SYNC_REQUEST: Channel.SYNC_RESPONSE}
+"""Each request channel and the channel its answers come back on."""
+
+REQUEST_RESPONSE_CHANNELS = frozenset(RESPONSE_CHANNEL) | frozenset(RESPONSE_CHANNEL.values())
+
+
+def encode_message(channel: Channel, payload: Payload) -> bytes:
+    """The plaintext of one link message."""
+    if not isinstance(payload, (bytes, list)):
+        raise TypeError("a payload is bytes or a list")
+    return codec.encode([int(channel), payload])
+
+
+def decode_message(plaintext: bytes, max_size: int) -> tuple[Channel, Payload]:
+    """Parse and check one link message; InvalidMessage (malformed penalty) on any fault."""
+    try:
+        value = codec.decode(plaintext, max_size=max_size)
+    except codec.CodecError as exc:
+        raise InvalidMessage(f"undecodable message: {exc}", MALFORMED_PENALTY) from None
+    if not isinstance(value, list) or len(value) != 2:
+        raise InvalidMessage("a message is a [channel, payload] array", MALFORMED_PENALTY)
+    raw_channel, payload = value
+    if type(raw_channel) is not int or raw_channel not in Channel._value2member_map_:
+        raise InvalidMessage(f"unknown channel {raw_channel!r}", MALFORMED_PENALTY)
+    channel = Channel(raw_channel)
+    if not isinstance(payload, (bytes, list)):
+        raise InvalidMessage("a payload is bytes or an array", MALFORMED_PENALTY)
+    if channel in REQUEST_RESPONSE_CHANNELS:
+        split_request(payload)
+    return channel, payload
+
+
+def split_request(payload: Payload) -> tuple[int, Payload]:
+    """`(request_id, body)` of a request or response payload."""
+    if not isinstance(payload, list) or len(payload) != 2:
+        raise InvalidMessage("a request or response is [request_id, body]", MALFORMED_PENALTY)
+    request_id, body = payload
+    if type(request_id) is not int or not 0 <= request_id <= MAX_REQUEST_ID:
+        raise InvalidMessage(f"bad request id {request_id!r}", MALFORMED_PENALTY)
+    if not isinstance(body, (bytes, list)):
+        raise InvalidMessage("a request or response body is bytes or an array", MALFORMED_PENALTY)
+    return request_id, body
