@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from node.cli.client import RpcCallError, RpcClient
+from node.cli.errors import CliError
 from node.crypto import KeyFileError, PrivateKey, devnet_key, load_key_file, write_key_file
 
 DEFAULT_RPC = "http://127.0.0.1:26657/rpc"
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line."""
 
 
 def _read_json_arg(value: str) -> Any:

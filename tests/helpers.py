@@ -1,0 +1,137 @@
+"""Shared test helpers: devnet keys, genesis variants, and real node processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from node.cli.client import RpcClient
+from node.cli.events import signed_event
+from node.crypto import PrivateKey, devnet_key, write_key_file
+from node.daemon.config import default_genesis_text
+from node.types import Tx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def org_key(org_id: str) -> PrivateKey:
+    return devnet_key("orechain-devnet:" + org_id)
+
+
+def node_key(name: str) -> PrivateKey:
+    return devnet_key("orechain-devnet-node:" + name)
+
+
+def devnet_doc(validators: int = 4) -> dict[str, Any]:
+    doc = json.loads(default_genesis_text())
+    doc["validators"] = doc["validators"][:validators]
+    return doc
+
+
+def event(org: str, kind: str, body: dict[str, Any], nonce: int = 1,
+          chain_id: str = "orechain-devnet-1") -> Tx:
+    return signed_event(org_key(org), chain_id, kind, body, nonce)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NodeProcess:
+    """A real `orechain run` process on loopback ports."""
+
+    def __init__(self, home: Path, genesis_file: Path, key_name: str,
+                 peers: list[str] | None = None, rpc_port: int | None = None,
+                 p2p_port: int | None = None) -> None:
+        self.home = home
+        self.rpc_port = rpc_port or free_port()
+        self.p2p_port = p2p_port or free_port()
+        key_file = home / "node.key"
+        if not key_file.exists():
+            write_key_file(key_file, node_key(key_name))
+        self.argv = [sys.executable, "-m", "node", "run", "--home", str(home),
+                     "--genesis", str(genesis_file), "--rpc-port", str(self.rpc_port),
+                     "--p2p-port", str(self.p2p_port), "--moniker", key_name]
+        for peer in peers or []:
+            self.argv += ["--peer", peer]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.rpc = RpcClient(f"http://127.0.0.1:{self.rpc_port}/rpc", timeout=10)
+
+    @property
+    def p2p(self) -> str:
+        return f"127.0.0.1:{self.p2p_port}"
+
+    def start(self, wait: bool = True) -> NodeProcess:
+        log = open(self.home / "node.log", "ab")  # noqa: SIM115 - the process owns it
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=log, cwd=REPO,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"node exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                self.rpc.call("chain_head")
+                return
+            except ConnectionError:
+                time.sleep(0.1)
+        raise TimeoutError(f"node did not answer within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        path = self.home / "node.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+@contextmanager
+def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
+    try:
+        for n in nodes:
+            n.start(wait=False)
+        for n in nodes:
+            n.wait_ready()
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def wait_final(rpc: RpcClient, tx_id: str, timeout: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = rpc.call("tx_get", tx_id=tx_id)
+        if result["status"] != "pending":
+            return result
+        time.sleep(0.05)
+    raise TimeoutError(f"tx {tx_id} still pending after {timeout}s")

@@ -1,0 +1,93 @@
+"""The LevelDB block store: atomic commits, restart, and a kill in the middle of writing."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from node.store import BlockStore, Overlay, StoreError, keys
+from tests.store_writer import GENESIS, block_after, commit_for
+
+
+def test_commit_and_reopen(tmp_path):
+    store = BlockStore(tmp_path)
+    store.init_genesis(GENESIS, Overlay(store))
+    block, results, state = block_after(store, 3)
+    store.commit_block(block, commit_for(block), results, state)
+    store.close()
+
+    store = BlockStore(tmp_path)
+    assert store.head() == (1, block.hash)
+    assert store.block(1) == block
+    assert store.commit(1) == commit_for(block)
+    assert store.results(1) == results
+    assert store.tx_location(block.tx_ids[2]) == (1, 2)
+    assert store.height_of(block.hash) == 1
+    assert store.get(keys.param_key("counter")) == keys.u64(1)
+
+
+def test_refuses_a_block_that_does_not_extend_the_head(tmp_path):
+    store = BlockStore(tmp_path)
+    store.init_genesis(GENESIS, Overlay(store))
+    block, results, state = block_after(store, 1)
+    store.commit_block(block, commit_for(block), results, state)
+    with pytest.raises(StoreError, match="does not extend"):
+        store.commit_block(block, commit_for(block), results, state)
+
+
+def test_refuses_a_database_of_another_chain(tmp_path):
+    store = BlockStore(tmp_path)
+    store.init_genesis(GENESIS, Overlay(store))
+    with pytest.raises(StoreError, match="another chain"):
+        store.init_genesis(b"\x01" * 32, Overlay(store))
+
+
+def test_second_process_on_the_same_home_gets_a_clear_error(tmp_path):
+    store = BlockStore(tmp_path)
+    with pytest.raises(StoreError, match="another orechain process"):
+        BlockStore(tmp_path)
+    store.close()
+
+
+def test_overlay_reads_its_own_writes_and_hides_deletes(tmp_path):
+    store = BlockStore(tmp_path)
+    store.init_genesis(GENESIS, Overlay(store))
+    base = Overlay(store)
+    base.put(b"s/a", b"1")
+    base.put(b"s/b", b"2")
+    child = base.child()
+    child.delete(b"s/a")
+    child.put(b"s/c", b"3")
+    assert list(child.iter_prefix(b"s/")) == [(b"s/b", b"2"), (b"s/c", b"3")]
+    assert base.get(b"s/c") is None
+    child.merge_into(base)
+    assert base.get(b"s/a") is None and base.get(b"s/c") == b"3"
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.7, 1.1])
+def test_kill_mid_stream_leaves_whole_blocks_only(tmp_path, delay):
+    proc = subprocess.Popen([sys.executable, "-m", "tests.store_writer", str(tmp_path)],
+                            stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"ready"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    store = BlockStore(tmp_path)
+    height, head_hash = store.head()
+    assert height > 0, "the writer should have committed blocks before the kill"
+    assert store.block(height + 1) is None
+    assert store.get(keys.param_key("counter")) == keys.u64(height)
+    parent = GENESIS
+    for h in range(1, height + 1):
+        block = store.block(h)
+        assert block.header.parent_hash == parent
+        assert store.commit(h).block_hash == block.hash
+        assert len(store.results(h)) == len(block.txs)
+        for i, tx in enumerate(block.txs):
+            assert store.tx_location(tx.tx_id) == (h, i)
+            assert store.get(keys.lot_key(tx.body["lot_id"])) == tx.tx_id
+        parent = block.hash
+    assert parent == head_hash
