@@ -73,7 +73,7 @@ def test_journey_is_final_and_provable_offline(chain):
 
     tampered = json.loads(json.dumps(answer))
     tampered["events"][0]["tx"]["body"]["mass_g"] = 26_000_000
-    with pytest.raises(VerificationError, match="signature|tx_id"):
+    with pytest.raises(VerificationError, match=r"signature|tx_id"):
         verify_provenance(tampered, genesis)
     forged = json.loads(json.dumps(answer))
     forged["blocks"][str(answer["events"][0]["height"])]["commit"]["signatures"] = []

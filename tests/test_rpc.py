@@ -48,7 +48,7 @@ def code(reply):
 
 
 def test_parse_error(node):
-    status, reply = post(node, b'{"jsonrpc": "2.0", "id": 1, "method": ')
+    _, reply = post(node, b'{"jsonrpc": "2.0", "id": 1, "method": ')
     assert code(reply) == -32700 and reply["id"] is None
 
 
