@@ -1,0 +1,163 @@
+"""Typed access to the application state records over a KV: orgs, sites, keys, params,
+the admin set, lots and the per-lot event index.
+
+This is the only module that knows how state records are laid out; keys come from
+node.store.keys and values are canonical msgpack maps. `LedgerView` reads (queries,
+admission); `Ledger` also writes, through the Overlay a block is applied in.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from node import codec
+from node.provenance.lot import Lot
+from node.store import keys
+from node.store.kv import KV, WritableKV
+
+_EVENT_SUFFIX = struct.Struct(">QI")   # height, index: the tail of a lot_event_key
+
+
+@dataclass(frozen=True)
+class OrgRecord:
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    active: bool
+    added_height: int
+    revoked_height: int | None = None
+    revoked_reason: str = ""
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    id: str
+    org: str
+    kind: str
+    name: str
+    minerals: tuple[str, ...]
+    location: dict[str, int] | None
+    gln: str
+    added_height: int
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A signer key: the org it signs for, and whether it may still sign.
+
+    A revoked key stays on record (with when and why) so it can never be registered
+    again and so the events it signed before revocation keep their meaning."""
+    org: str
+    active: bool
+    added_height: int
+    revoked_height: int | None = None
+    revoked_reason: str = ""
+
+
+@dataclass(frozen=True)
+class AdminSet:
+    threshold: int
+    keys: tuple[bytes, ...]
+
+
+def _encode(rec: Any) -> bytes:
+    data = asdict(rec)
+    return codec.encode({k: list(v) if isinstance(v, tuple) else v for k, v in data.items()})
+
+
+def _decode_into(cls: Any, raw: bytes) -> Any:
+    fields = codec.decode(raw)
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+
+class LedgerView:
+    """Read-only state over any KV (the block store, an Overlay, a MemoryKV)."""
+
+    def __init__(self, kv: KV) -> None:
+        self.kv = kv
+
+    def org(self, org_id: str) -> OrgRecord | None:
+        raw = self.kv.get(keys.org_key(org_id))
+        return _decode_into(OrgRecord, raw) if raw is not None else None
+
+    def site(self, site_id: str) -> SiteRecord | None:
+        raw = self.kv.get(keys.site_key(site_id))
+        return _decode_into(SiteRecord, raw) if raw is not None else None
+
+    def signer(self, public_key: bytes) -> KeyRecord | None:
+        raw = self.kv.get(keys.signer_key(public_key))
+        return _decode_into(KeyRecord, raw) if raw is not None else None
+
+    def keys_of(self, org_id: str) -> list[bytes]:
+        """Every key ever registered for `org_id` (active or revoked), in key order."""
+        prefix = keys.signer_key(b"")
+        return [k[len(prefix):] for k, raw in self.kv.iter_prefix(prefix)
+                if codec.decode(raw)["org"] == org_id]
+
+    def param(self, name: str) -> int:
+        raw = self.kv.get(keys.param_key(name))
+        if raw is None:
+            raise KeyError(f"network parameter {name} is not in state")
+        value: int = codec.decode(raw)
+        return value
+
+    def admin(self) -> AdminSet:
+        raw = self.kv.get(keys.governance_key("admin"))
+        if raw is None:
+            raise KeyError("the admin set is not in state")
+        rec = codec.decode(raw)
+        return AdminSet(rec["threshold"], tuple(rec["keys"]))
+
+    def governance(self, name: str) -> Any:
+        raw = self.kv.get(keys.governance_key(name))
+        return codec.decode(raw) if raw is not None else None
+
+    def lot(self, lot_id: str) -> Lot | None:
+        raw = self.kv.get(keys.lot_key(lot_id))
+        return Lot.from_record(codec.decode(raw)) if raw is not None else None
+
+    def lot_events(self, lot_id: str) -> list[tuple[int, int, bytes]]:
+        """(height, index, tx_id) of every accepted event that touched the lot, in chain
+        order (the key's big-endian height and index sort bytewise as numbers)."""
+        prefix = keys.lot_event_prefix(lot_id)
+        out = []
+        for key, tx_id in self.kv.iter_prefix(prefix):
+            height, index = _EVENT_SUFFIX.unpack(key[len(prefix):])
+            out.append((height, index, tx_id))
+        return out
+
+
+class Ledger(LedgerView):
+    """State that rules write to; `kv` is the per-tx Overlay."""
+
+    kv: WritableKV
+
+    def __init__(self, kv: WritableKV) -> None:
+        super().__init__(kv)
+
+    def put_org(self, org: OrgRecord) -> None:
+        self.kv.put(keys.org_key(org.id), _encode(org))
+
+    def put_site(self, site: SiteRecord) -> None:
+        self.kv.put(keys.site_key(site.id), _encode(site))
+
+    def put_signer(self, public_key: bytes, rec: KeyRecord) -> None:
+        self.kv.put(keys.signer_key(public_key), _encode(rec))
+
+    def put_param(self, name: str, value: int) -> None:
+        self.kv.put(keys.param_key(name), codec.encode(value))
+
+    def put_admin(self, admin: AdminSet) -> None:
+        self.kv.put(keys.governance_key("admin"),
+                    codec.encode({"threshold": admin.threshold, "keys": list(admin.keys)}))
+
+    def put_governance(self, name: str, value: Any) -> None:
+        self.kv.put(keys.governance_key(name), codec.encode(value))
+
+    def put_lot(self, lot: Lot) -> None:
+        self.kv.put(keys.lot_key(lot.lot_id), codec.encode(lot.to_record()))
+
+    def index_event(self, lot_id: str, height: int, index: int, tx_id: bytes) -> None:
+        self.kv.put(keys.lot_event_key(lot_id, height, index), tx_id)

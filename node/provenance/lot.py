@@ -1,0 +1,74 @@
+"""The lot: what a physical lot of ore, concentrate or metal is, as state records it.
+
+A lot is a frozen value; a rule builds the next version with `dataclasses.replace`
+and the ledger stores it. The stored form is a canonical msgpack map (keys sorted
+bytewise), so every node writes identical bytes for the same lot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Custody status. "held" is not one of them: a regulator's hold is an overlay on
+# any live status (a lot can be held while in transit) and lifts back to it.
+ACTIVE = "active"
+IN_TRANSIT = "in_transit"
+CONSUMED = "consumed"
+EXPORTED = "exported"
+HELD = "held"
+STATUSES = (ACTIVE, IN_TRANSIT, CONSUMED, EXPORTED)
+
+
+@dataclass(frozen=True)
+class Lot:
+    lot_id: str
+    mineral: str
+    form: str
+    mass_g: int
+    holder: str                          # org with custody (the recipient once received)
+    site_id: str | None                  # where the lot lies; None while in transit
+    status: str
+    created_height: int
+    created_ms: int
+    updated_height: int
+    composition: dict[str, int] = field(default_factory=dict)   # element -> ppm
+    composition_source: str = ""         # assay, split, merge, transform, or "" if unknown
+    parents: tuple[str, ...] = ()
+    children: tuple[str, ...] = ()
+    origin: dict[str, Any] | None = None     # register_lot: site_id, extracted_at_ms, location
+    transit: dict[str, Any] | None = None    # dispatch: from_org, to_org, carrier, mass_g, ...
+    hold: dict[str, Any] | None = None       # hold: by, reason, height
+    export: dict[str, Any] | None = None     # export: destination, buyer, permit_ref, height
+    recovery_ppm: dict[str, int] = field(default_factory=dict)  # transform outputs
+    flags: tuple[dict[str, Any], ...] = ()
+    attestations: tuple[dict[str, Any], ...] = ()
+    consumed_height: int | None = None
+
+    @property
+    def is_live(self) -> bool:
+        """Still in the network: not consumed into other lots and not exported."""
+        return self.status in (ACTIVE, IN_TRANSIT)
+
+    def to_record(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["parents"] = list(self.parents)
+        out["children"] = list(self.children)
+        out["flags"] = list(self.flags)
+        out["attestations"] = list(self.attestations)
+        return out
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Lot:
+        fields = dict(rec)
+        for name in ("parents", "children", "flags", "attestations"):
+            fields[name] = tuple(fields[name])
+        return cls(**fields)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON answer of lot_get: the record, with `status` "held" while a hold is on
+        and the underlying custody status kept as `custody_status`."""
+        out = self.to_record()
+        out["custody_status"] = self.status
+        out["status"] = HELD if self.hold else self.status
+        return out

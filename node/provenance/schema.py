@@ -1,0 +1,253 @@
+"""The shape of every tx body: required and optional fields, types and bounds, per kind.
+
+`validate_body` is a pure check, run when an event is submitted (a malformed body is
+refused with a JSON-RPC error and never reaches a block) and again when a block is
+applied. It knows nothing about state: whether a lot exists or who holds it is for
+`node.provenance.rules`. Every message names the field (`body.children[2].mass_g`) and
+says what would be accepted, so the person at the weighbridge can fix the event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from node.provenance.codes import ELEMENTS, ISO3166_ALPHA2
+from node.types.genesis import MINERALS, ROLES, SITE_KINDS
+
+PPM = 1_000_000
+MAX_MASS_G = 10**13            # 10 Mt: far above any real lot, far below overflow worries
+MAX_CHILDREN = 64              # split children, merge parents, transform inputs/outputs
+MAX_DOCUMENTS = 16
+MAX_APPROVALS = 32
+MAX_VALIDATORS = 128
+MAX_TIME_MS = 1 << 53
+
+LOT_ID = re.compile(r"^[A-Z0-9][A-Z0-9._-]{2,63}$")
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")   # org, site, validator ids (genesis)
+FORM = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+KEY_HEX = SHA256_HEX
+SIGNATURE_HEX = re.compile(r"^[0-9a-f]{128}$")
+
+LOT_KINDS = ("register_lot", "assay", "dispatch", "receive", "split", "merge", "transform",
+             "export", "attest", "flag", "hold", "release")
+GOV_KINDS = ("gov_add_org", "gov_add_site", "gov_add_key", "gov_revoke_key",
+             "gov_rotate_key", "gov_revoke_org", "gov_set_validators")
+KINDS = LOT_KINDS + GOV_KINDS
+
+
+class EventFormatError(ValueError):
+    """A tx body does not have the shape its kind requires."""
+
+
+Check = Callable[[Any, str], None]
+
+
+def validate_body(kind: str, body: Any) -> None:
+    """Raise EventFormatError unless `body` is a well-formed body of `kind`."""
+    if kind not in _SCHEMAS:
+        raise EventFormatError(f"unknown event kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    _SCHEMAS[kind](body, "body")
+
+
+def lots_named(kind: str, body: Mapping[str, Any]) -> list[str]:
+    """Every lot id a (well-formed) body of `kind` names, in body order, without repeats."""
+    ids: list[str] = []
+    if "lot_id" in body:
+        ids.append(body["lot_id"])
+    ids.extend(child["lot_id"] for child in body.get("children", ()))
+    ids.extend(body.get("lot_ids", ()))
+    if "new_lot_id" in body:
+        ids.append(body["new_lot_id"])
+    if kind == "transform":
+        ids.extend(body["inputs"])
+        ids.extend(out["lot_id"] for out in body["outputs"])
+    return list(dict.fromkeys(ids))
+
+
+# --- field checks -------------------------------------------------------------------
+
+def _fail(path: str, problem: str) -> EventFormatError:
+    return EventFormatError(f"{path}: {problem}")
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "a decimal number", str: "string",
+            list: "list", dict: "object", bytes: "bytes"}.get(type(value), type(value).__name__)
+
+
+def integer(lo: int, hi: int, unit: str) -> Check:
+    def check(value: Any, path: str) -> None:
+        if isinstance(value, float):
+            raise _fail(path, f"decimals are not allowed; give a whole number of {unit}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(path, f"must be an integer number of {unit}, got {_type_name(value)}")
+        if not lo <= value <= hi:
+            raise _fail(path, f"must be between {lo} and {hi} {unit}, got {value}")
+    return check
+
+
+def text(max_len: int, min_len: int = 1) -> Check:
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, str):
+            raise _fail(path, f"must be a string, got {_type_name(value)}")
+        if not min_len <= len(value) <= max_len:
+            raise _fail(path, f"must be {min_len} to {max_len} characters, got {len(value)}")
+        if not value.isprintable():
+            raise _fail(path, "must not contain control characters (newlines, tabs, ...)")
+    return check
+
+
+def pattern(regex: re.Pattern[str], what: str) -> Check:
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, str) or not regex.match(value):
+            raise _fail(path, f"{value!r} is not {what}")
+    return check
+
+
+def one_of(choices: frozenset[str] | tuple[str, ...], what: str) -> Check:
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, str) or value not in choices:
+            shown = ", ".join(sorted(choices)) if len(choices) <= 12 else f"a valid {what}"
+            raise _fail(path, f"{value!r} is not a known {what} (expected {shown})")
+    return check
+
+
+def list_of(item: Check, lo: int, hi: int, *, distinct: bool = False,
+            key: Callable[[Any], Any] | None = None) -> Check:
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, list):
+            raise _fail(path, f"must be a list, got {_type_name(value)}")
+        if not lo <= len(value) <= hi:
+            raise _fail(path, f"must have {lo} to {hi} entries, got {len(value)}")
+        for i, entry in enumerate(value):
+            item(entry, f"{path}[{i}]")
+        if distinct:
+            seen: set[Any] = set()
+            for entry in value:
+                k = key(entry) if key else entry
+                if k in seen:
+                    raise _fail(path, f"{k!r} appears more than once")
+                seen.add(k)
+    return check
+
+
+def record(required: dict[str, Check], optional: dict[str, Check] | None = None) -> Check:
+    """An object with exactly these fields: unknown fields are refused, not ignored,
+    so a typo (`mass_kg`) is caught before it is signed into the chain forever."""
+    optional = optional or {}
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            raise _fail(path, f"must be an object, got {_type_name(value)}")
+        missing = [f for f in required if f not in value]
+        if missing:
+            raise _fail(path, f"missing field(s): {', '.join(missing)}")
+        unknown = sorted(f for f in value if f not in required and f not in optional)
+        if unknown:
+            allowed = ", ".join([*required, *optional])
+            raise _fail(path, f"unknown field(s): {', '.join(map(str, unknown))} "
+                              f"(allowed: {allowed})")
+        for name, field_check in (*required.items(), *optional.items()):
+            if name in value:
+                field_check(value[name], f"{path}.{name}")
+    return check
+
+
+def _composition(value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        raise _fail(path, f"must be an object of element symbol -> ppm, got {_type_name(value)}")
+    if len(value) > MAX_CHILDREN:
+        raise _fail(path, f"at most {MAX_CHILDREN} elements, got {len(value)}")
+    ppm = integer(1, PPM, "ppm")
+    for element, grade in value.items():
+        if element not in ELEMENTS:
+            raise _fail(path, f"{element!r} is not an element symbol (e.g. Cu, Sb, Nd)")
+        ppm(grade, f"{path}.{element}")
+    total = sum(value.values())
+    if total > PPM:
+        raise _fail(path, f"grades sum to {total} ppm, more than the whole lot ({PPM} ppm)")
+
+
+# --- field vocabulary -----------------------------------------------------------------
+
+lot_id = pattern(LOT_ID, "a lot id (upper-case letters, digits, . _ -; 3 to 64 characters, "
+                         "e.g. PK-CU-2026-0001)")
+ident = pattern(ID, "an id (letters, digits, . _ : -; at most 64 characters)")
+mass_g = integer(1, MAX_MASS_G, "grams")
+time_ms = integer(0, MAX_TIME_MS, "milliseconds since the epoch")
+mineral = one_of(MINERALS, "mineral")
+form = pattern(FORM, "a form (lower-case word such as ore, concentrate, cathode, oxide)")
+documents = list_of(pattern(SHA256_HEX, "a SHA-256 document hash (64 lower-case hex digits)"),
+                    0, MAX_DOCUMENTS, distinct=True)
+reason = text(512)
+location = record({"lat_e6": integer(-90_000_000, 90_000_000, "microdegrees"),
+                   "lon_e6": integer(-180_000_000, 180_000_000, "microdegrees")})
+public_key = pattern(KEY_HEX, "an Ed25519 public key (64 lower-case hex digits)")
+approvals = list_of(record({"key": public_key,
+                            "signature": pattern(SIGNATURE_HEX,
+                                                 "an Ed25519 signature (128 hex digits)")}),
+                    1, MAX_APPROVALS, distinct=True, key=lambda a: a.get("key"))
+
+_SCHEMAS: dict[str, Check] = {
+    "register_lot": record(
+        {"lot_id": lot_id, "mineral": mineral, "form": form, "mass_g": mass_g,
+         "site_id": ident, "extracted_at_ms": time_ms},
+        {"location": location, "documents": documents}),
+    "assay": record({"lot_id": lot_id, "composition": _composition}, {"documents": documents}),
+    "dispatch": record(
+        {"lot_id": lot_id, "to_org": ident, "mass_g": mass_g},
+        {"carrier_org": ident, "vehicle": text(64), "documents": documents}),
+    "receive": record({"lot_id": lot_id, "site_id": ident, "mass_g": mass_g},
+                      {"documents": documents}),
+    "split": record(
+        {"lot_id": lot_id,
+         "children": list_of(record({"lot_id": lot_id, "mass_g": mass_g}), 2, MAX_CHILDREN,
+                             distinct=True, key=lambda c: c.get("lot_id"))},
+        {"documents": documents}),
+    "merge": record(
+        {"lot_ids": list_of(lot_id, 2, MAX_CHILDREN, distinct=True), "new_lot_id": lot_id},
+        {"form": form, "documents": documents}),
+    "transform": record(
+        {"site_id": ident,
+         "inputs": list_of(lot_id, 1, MAX_CHILDREN, distinct=True),
+         "outputs": list_of(record({"lot_id": lot_id, "mineral": mineral, "form": form,
+                                    "mass_g": mass_g, "composition": _composition}),
+                            1, MAX_CHILDREN, distinct=True, key=lambda o: o.get("lot_id"))},
+        {"documents": documents}),
+    "export": record(
+        {"lot_id": lot_id,
+         "destination": one_of(ISO3166_ALPHA2, "ISO 3166-1 alpha-2 country code (e.g. CN, DE)"),
+         "buyer": text(128), "permit_ref": text(64)},
+        {"documents": documents}),
+    "attest": record({"lot_id": lot_id, "standard": text(64), "finding": text(1024)},
+                     {"documents": documents}),
+    "flag": record({"lot_id": lot_id, "reason": reason}),
+    "hold": record({"lot_id": lot_id, "reason": reason}),
+    "release": record({"lot_id": lot_id, "reason": reason}),
+    # Governance: `approvals` are admin signatures over the rest of the body
+    # (node.state.governance.approval_message).
+    "gov_add_org": record(
+        {"org_id": ident, "name": text(128),
+         "roles": list_of(one_of(ROLES, "role"), 1, len(ROLES), distinct=True),
+         "keys": list_of(public_key, 0, MAX_DOCUMENTS, distinct=True),
+         "approvals": approvals}),
+    "gov_add_site": record(
+        {"site_id": ident, "org_id": ident, "kind": one_of(SITE_KINDS, "site kind"),
+         "name": text(128), "approvals": approvals},
+        {"minerals": list_of(mineral, 1, len(MINERALS), distinct=True),
+         "location": location, "gln": pattern(re.compile(r"^\d{13}$"), "a 13-digit GS1 GLN")}),
+    "gov_add_key": record({"org_id": ident, "key": public_key, "approvals": approvals}),
+    "gov_revoke_key": record({"key": public_key, "reason": reason, "approvals": approvals}),
+    "gov_rotate_key": record({"org_id": ident, "old_key": public_key, "new_key": public_key,
+                              "approvals": approvals}),
+    "gov_revoke_org": record({"org_id": ident, "reason": reason, "approvals": approvals}),
+    "gov_set_validators": record(
+        {"validators": list_of(record({"name": ident, "org_id": ident, "node_key": public_key,
+                                       "power": integer(1, 1 << 32, "units of power")}),
+                               1, MAX_VALIDATORS, distinct=True,
+                               key=lambda v: v.get("node_key")),
+         "approvals": approvals}),
+}

@@ -1,0 +1,50 @@
+"""Applying a block: every tx, in order, judged against the state the txs before it left.
+
+Deterministic by construction: the inputs are the state, the genesis, the block's
+height and time and its txs; no clock, randomness, floats or I/O. Each tx runs in its
+own child overlay that is merged only if the tx is accepted, so a rejected tx leaves
+no trace in state, only its TxResult with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from node.provenance.ledger import Ledger
+from node.provenance.rules import EventContext, RuleError, apply_event
+from node.provenance.schema import GOV_KINDS
+from node.state.admission import AdmissionError, admitted_org
+from node.state.governance import apply_governance
+from node.store.kv import Overlay
+from node.types.block import TxResult
+from node.types.genesis import Genesis
+from node.types.tx import Tx
+
+
+def apply_block(view: Overlay, genesis: Genesis, height: int, time_ms: int,
+                txs: Sequence[Tx]) -> list[TxResult]:
+    """Apply `txs` on `view`; return one TxResult per tx, in block order."""
+    results = []
+    for index, tx in enumerate(txs):
+        scratch = view.child()
+        try:
+            _apply_tx(Ledger(scratch), genesis, height, index, time_ms, tx)
+        except (AdmissionError, RuleError) as exc:
+            results.append(TxResult(tx.tx_id, False, str(exc)))
+            continue
+        scratch.merge_into(view)
+        results.append(TxResult(tx.tx_id, True))
+    return results
+
+
+def _apply_tx(ledger: Ledger, genesis: Genesis, height: int, index: int, time_ms: int,
+              tx: Tx) -> None:
+    # Admission again: an earlier tx (even in this block) may have revoked the key.
+    org = admitted_org(ledger, genesis.chain_id, tx)
+    if tx.kind in GOV_KINDS:
+        apply_governance(ledger, genesis.chain_id, tx.kind, tx.body, height)
+        return
+    ctx = EventContext(ledger=ledger, org=org, kind=tx.kind, body=tx.body, height=height,
+                       time_ms=time_ms)
+    for lot_id in apply_event(ctx):
+        ledger.index_event(lot_id, height, index, tx.tx_id)
