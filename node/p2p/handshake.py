@@ -8,7 +8,9 @@ Both sides run the same steps at once (docs/p2p.md, "Handshake"):
 3. derive one frame key per direction with HKDF-SHA256;
 4. send an Auth frame (node key and its Ed25519 signature of the transcript) as
    the first encrypted frame, read and verify the peer's;
-5. ask `authorize` whether that node key may talk to us, before any application data.
+5. ask `authorize` whether that node key may talk to us; if so send a Ready
+   frame, else close. The link is up once the peer's Ready arrives, so a refused
+   node learns it here and never sees (or gets to send) application data.
 
 The message builders and parsers are pure; `handshake()` drives them over a stream.
 """
@@ -47,6 +49,7 @@ HELLO_SIZE = _HELLO.size
 NODE_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 AUTH_SIZE = NODE_KEY_SIZE + SIGNATURE_SIZE
+READY = b"\x01"
 
 TRANSCRIPT_DOMAIN = b"orechain/p2p/v1/transcript"
 KDF_INFO = b"orechain/p2p/v1/frame-keys"
@@ -165,6 +168,20 @@ async def _read_exactly(reader: asyncio.StreamReader, size: int, what: str) -> b
         raise HandshakeError(f"connection failed during the {what}: {exc}") from None
 
 
+async def _read_frame(
+    reader: asyncio.StreamReader, opener: FrameOpener, size: int, what: str
+) -> bytes:
+    """One handshake frame whose plaintext must be exactly `size` bytes."""
+    prefix = await _read_exactly(reader, LENGTH_PREFIX_SIZE, what)
+    try:
+        length = opener.body_length(prefix)
+        if length != size + TAG_SIZE:
+            raise HandshakeError(f"{what} frame is {length} bytes, expected {size + TAG_SIZE}")
+        return opener.open(prefix, await _read_exactly(reader, length, what))
+    except FrameError as exc:
+        raise HandshakeError(f"bad {what} frame: {exc}") from None
+
+
 async def _exchange(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
@@ -183,20 +200,19 @@ async def _exchange(
     sealer = FrameSealer(keys.send_key, max_frame_size)
     opener = FrameOpener(keys.recv_key, max_frame_size)
     writer.write(sealer.seal(auth_message(node_key, keys.transcript)))
-    prefix = await _read_exactly(reader, LENGTH_PREFIX_SIZE, "auth")
-    try:
-        length = opener.body_length(prefix)
-        if length != AUTH_SIZE + TAG_SIZE:
-            raise HandshakeError(f"auth frame is {length} bytes, expected {AUTH_SIZE + TAG_SIZE}")
-        plaintext = opener.open(prefix, await _read_exactly(reader, length, "auth"))
-    except FrameError as exc:
-        raise HandshakeError(f"bad auth frame: {exc}") from None
-    remote_key = verify_auth(plaintext, keys.transcript)
+    remote_key = verify_auth(await _read_frame(reader, opener, AUTH_SIZE, "auth"), keys.transcript)
     if remote_key == node_key.public_key:
         raise PeerRefused(remote_key, "that is our own node key")
     reason = authorize(remote_key)
     if reason is not None:
         raise PeerRefused(remote_key, reason)
+    writer.write(sealer.seal(READY))
+    try:
+        ready = await _read_frame(reader, opener, len(READY), "ready")
+    except HandshakeError as exc:
+        raise HandshakeError(f"peer did not confirm the link (refuses our key?): {exc}") from None
+    if ready != READY:
+        raise HandshakeError("peer sent a malformed ready frame")
     return SecretLink(reader, writer, sealer, opener, remote_key, outbound)
 
 
