@@ -31,6 +31,9 @@ class Mempool:
     def __contains__(self, tx_id: bytes) -> bool:
         return tx_id in self._txs
 
+    def ids(self) -> list[bytes]:
+        return list(self._txs)
+
     def get(self, tx_id: bytes) -> Tx | None:
         return self._txs.get(tx_id)
 

@@ -15,15 +15,17 @@ from typing import Any
 from aiohttp import web
 
 from node.crypto import load_key_file
+from node.daemon.bft import BftDriver
 from node.daemon.config import NodeConfig
 from node.daemon.ledger import Ledger
 from node.daemon.mempool import Mempool
-from node.daemon.solo import SoloProducer
+from node.daemon.network import Network
+from node.p2p import PeerManager
 from node.rpc.methods import RpcApi
 from node.rpc.openrpc import openrpc_document
 from node.rpc.server import MAX_BODY_BYTES, JsonRpcServer
 from node.store import BlockStore
-from node.types import Tx
+from node.types import Block, Commit, Tx
 
 log = logging.getLogger("orechain.node")
 
@@ -41,7 +43,14 @@ class Node:
         self.ledger = Ledger(self.store, self.genesis)
         self.mempool = Mempool(self.store)
         self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
-        self.producer = SoloProducer(self.ledger, self.mempool, self.key, wall_clock_ms)
+        self.peers = PeerManager(
+            self.key, self.genesis.chain_id, {n.node_key for n in self.genesis.nodes},
+            listen=(config.p2p_host, config.p2p_port), dial=Network.parse_peers(config.peers))
+        self.driver = (BftDriver(self.ledger, self.mempool, self.key, config.data_dir,
+                                 wall_clock_ms, self._publish_consensus, self._publish_block)
+                       if self.is_validator else None)
+        self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
+                               self._wake_driver)
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -56,8 +65,19 @@ class Node:
             return "pending"
         self.ledger.check_tx(tx)
         self.mempool.add(tx)
-        self.producer.wake()
+        self.network.publish_tx(tx)
+        self._wake_driver()
         return "pending"
+
+    def _wake_driver(self) -> None:
+        if self.driver is not None:
+            self.driver.wake()
+
+    def _publish_consensus(self, payload: list[Any]) -> None:
+        self.network.publish_consensus(payload)
+
+    def _publish_block(self, block: Block, commit: Commit) -> None:
+        self.network.publish_block(block, commit)
 
     def pending(self, tx_id: bytes) -> Tx | None:
         return self.mempool.get(tx_id)
@@ -74,8 +94,11 @@ class Node:
             "chain_id": self.genesis.chain_id,
             "height": self.ledger.height,
             "head_hash": self.ledger.head_hash.hex(),
-            "peers": [],
-            "syncing": False,
+            "peers": [{"node_id": p.node_key.hex(), "address": f"{p.address[0]}:{p.address[1]}",
+                       "outbound": p.outbound, "score": p.score,
+                       "height": self.network.peer_heights.get(p.node_key)}
+                      for p in self.peers.peers()],
+            "syncing": self.network.syncing,
             "mempool_size": len(self.mempool),
             "rpc": f"http://{self.config.rpc_host}:{self.config.rpc_port}/rpc",
         }
@@ -90,13 +113,17 @@ class Node:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.rpc_host, self.config.rpc_port)
         await site.start()
-        self.producer.start()
+        await self.network.start()
+        if self.driver is not None:
+            self.driver.start()
         log.info("node %s up: chain %s height %d, rpc http://%s:%d/rpc",
                  self.config.moniker, self.genesis.chain_id, self.ledger.height,
                  self.config.rpc_host, self.config.rpc_port)
 
     async def stop(self) -> None:
-        await self.producer.stop()
+        if self.driver is not None:
+            await self.driver.stop()
+        await self.network.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         self.store.close()

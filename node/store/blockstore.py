@@ -134,14 +134,38 @@ class BlockStore:
         height, index = codec.decode(raw)
         return height, index
 
+    # --- consensus working set ------------------------------------------------------
+
+    def save_candidate(self, block: Block, *, sync: bool) -> None:
+        """Keep a proposed block of the height in progress (own ones synced before use)."""
+        self._put(keys.candidate_key(block.hash), block.encoded, sync)
+
+    def candidate(self, block_hash: bytes) -> Block | None:
+        raw = self._db.get(keys.candidate_key(block_hash))
+        return Block.decode(raw) if raw is not None else None
+
+    def clear_candidates(self) -> None:
+        with self._db.write_batch() as batch:
+            for key in self._db.iterator(prefix=keys.CANDIDATE, include_value=False):
+                batch.delete(key)
+
+    def save_evidence(self, key: bytes, value: bytes) -> None:
+        self._put(key, value, True)
+
+    def evidence(self) -> list[bytes]:
+        return [v for _, v in self._db.iterator(prefix=keys.EVIDENCE)]
+
+    def _put(self, key: bytes, value: bytes, sync: bool) -> None:
+        try:
+            self._db.put(key, value, sync=sync)
+        except plyvel.IOError as exc:
+            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full?)") from None
+
     # --- persisted mempool -------------------------------------------------------
 
     def add_pending(self, tx: Tx) -> None:
         """Durable once this returns: a synced write."""
-        try:
-            self._db.put(keys.mempool_key(tx.tx_id), tx.encoded, sync=True)
-        except plyvel.IOError as exc:
-            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full?)") from None
+        self._put(keys.mempool_key(tx.tx_id), tx.encoded, True)
 
     def is_pending(self, tx_id: bytes) -> bool:
         return self._db.get(keys.mempool_key(tx_id)) is not None

@@ -1,0 +1,314 @@
+"""Drives node.consensus for a validator: the single writer of consensus state.
+
+Every input (a peer's message, a fired timer, an answer to the core's request) goes
+through one queue, is written to the WAL, then handed to `ConsensusCore.step`; the
+effects run in order. Own messages are signed by the guarded signer (which syncs
+its last-signed state first) and logged with an fsync before they are fed back and
+broadcast, so a restart can never sign two different votes for one height/round/step.
+
+Heights start only when there is work (pending txs, or a peer already at the height),
+so an idle chain makes no empty blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from node import codec
+from node.consensus import (
+    BlockValidated,
+    Broadcast,
+    ConsensusCore,
+    Decide,
+    Evidence,
+    FileSignerState,
+    FileWAL,
+    GuardedSigner,
+    ProposalReceived,
+    RequestValue,
+    ScheduleTimeout,
+    SignProposal,
+    SignVote,
+    StartHeight,
+    TimeoutConfig,
+    TimeoutFired,
+    ValidateBlock,
+    ValueReady,
+    VoteReceived,
+    replay,
+)
+from node.consensus.inputs import Input
+from node.crypto import PrivateKey
+from node.daemon.ledger import Executed, InvalidBlock, Ledger
+from node.daemon.mempool import Mempool
+from node.store import keys
+from node.types import Block, Commit, Proposal, Vote
+
+log = logging.getLogger("orechain.bft")
+
+PROPOSAL_MSG = 0
+VOTE_MSG = 1
+
+
+def timeouts_from(params: dict[str, int]) -> TimeoutConfig:
+    return TimeoutConfig(
+        propose_ms=params["timeout_propose_ms"],
+        propose_delta_ms=params["timeout_propose_delta_ms"],
+        prevote_ms=params["timeout_prevote_ms"],
+        prevote_delta_ms=params["timeout_prevote_delta_ms"],
+        precommit_ms=params["timeout_precommit_ms"],
+        precommit_delta_ms=params["timeout_precommit_delta_ms"],
+        max_ms=params["timeout_cap_ms"],
+    )
+
+
+class BftDriver:
+    def __init__(self, ledger: Ledger, mempool: Mempool, key: PrivateKey, data_dir: Path,
+                 clock_ms: Callable[[], int], broadcast: Callable[[list[Any]], None],
+                 on_commit: Callable[[Block, Commit], None]) -> None:
+        self.ledger = ledger
+        self.mempool = mempool
+        self.clock_ms = clock_ms
+        self._broadcast = broadcast
+        self._on_commit = on_commit
+        self.signer = GuardedSigner(key, FileSignerState(data_dir / "signer_state.json"))
+        self.wal = FileWAL(data_dir / "consensus.wal")
+        self.timeouts = timeouts_from(ledger.genesis.params)
+        self.core = self._new_core()
+        self._queue: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
+        self._blocks: dict[bytes, Block] = {}
+        self._executed: dict[bytes, Executed] = {}
+        self._awaiting_block: set[bytes] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+
+    def _new_core(self) -> ConsensusCore:
+        return ConsensusCore(self.ledger.chain_id, self.signer.public_key, self.timeouts)
+
+    @property
+    def next_height(self) -> int:
+        return self.ledger.height + 1
+
+    @property
+    def running_height(self) -> bool:
+        return self.core.height == self.next_height
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._consume(), name="bft-driver")
+        self._queue.put_nowait(self._recover)
+
+    async def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.wal.close()
+
+    async def _consume(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                job()
+            except Exception:
+                log.exception("consensus job failed")
+
+    def _recover(self) -> None:
+        records = self.wal.recovered
+        starts = [r for r in records if isinstance(r, StartHeight)]
+        if starts and starts[-1].height == self.next_height:
+            self.core = self._new_core()
+            effects = replay(self.core, records)
+            log.info("replayed %d WAL records at height %d round %d", len(records),
+                     self.core.height, self.core.round)
+            self._run(effects)
+        elif len(self.mempool):
+            self._start_height()
+
+    # --- entry points (called from the event loop; serialised through the queue) ----------
+
+    def wake(self) -> None:
+        """There is work (a new tx): start the next height if it is idle."""
+        self._queue.put_nowait(self._start_if_idle)
+
+    def on_message(self, payload: list[Any]) -> None:
+        self._queue.put_nowait(lambda: self._handle_message(payload))
+
+    def restart_at_head(self) -> None:
+        """The ledger moved on without us (a synced block): abandon the old height."""
+        self._queue.put_nowait(self._restart_at_head)
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def _start_if_idle(self) -> None:
+        if not self.running_height and len(self.mempool):
+            self._start_height()
+
+    def _restart_at_head(self) -> None:
+        if self.core.height and self.core.height < self.next_height:
+            self._reset_height_state()
+            if len(self.mempool):
+                self._start_height()
+
+    def _start_height(self) -> None:
+        validators = self.ledger.validators_at(self.next_height)
+        start = StartHeight(self.next_height, validators,
+                            self.ledger.validators_at(self.next_height + 1))
+        self.core = self._new_core()
+        self.wal.restart(start)
+        self._run(self.core.step(start))
+
+    def _handle_message(self, payload: list[Any]) -> None:
+        kind = payload[0]
+        if kind == PROPOSAL_MSG:
+            proposal = Proposal.from_wire(payload[1])
+            block = Block.decode(payload[2])
+            if block.hash != proposal.block_hash:
+                return
+            if proposal.height == self.next_height:
+                self._blocks.setdefault(block.hash, block)
+                self.ledger.store.save_candidate(block, sync=False)
+            event: Input = ProposalReceived(proposal)
+            height = proposal.height
+        else:
+            vote = Vote.from_wire(payload[1])
+            event, height = VoteReceived(vote), vote.height
+        if height == self.next_height and not self.running_height:
+            self._start_height()  # a peer is already at this height: there is work
+        if height < self.core.height or not self.core.height:
+            return
+        self._feed(event)
+        if isinstance(event, ProposalReceived) and event.proposal.block_hash in \
+                self._awaiting_block:
+            self._awaiting_block.discard(event.proposal.block_hash)
+            self._validate(event.proposal.block_hash)
+
+    # --- the core loop ------------------------------------------------------------------
+
+    def _feed(self, event: Input, own: bool = False) -> None:
+        self.wal.append(event, sync=own)
+        self._run(self.core.step(event))
+
+    def _run(self, effects: list[Any]) -> None:
+        for effect in effects:
+            self._execute(effect)
+
+    def _execute(self, effect: Any) -> None:
+        chain_id = self.ledger.chain_id
+        if isinstance(effect, SignProposal):
+            proposal = self.signer.sign_proposal(chain_id, effect.height, effect.round,
+                                                 effect.pol_round, effect.block_hash)
+            self._feed(ProposalReceived(proposal), own=True)
+        elif isinstance(effect, SignVote):
+            vote = self.signer.sign_vote(chain_id, effect.type, effect.height, effect.round,
+                                         effect.block_hash)
+            self._feed(VoteReceived(vote), own=True)
+        elif isinstance(effect, Broadcast):
+            self._broadcast_own(effect.message)
+        elif isinstance(effect, ScheduleTimeout):
+            loop = asyncio.get_running_loop()
+            fired = effect
+            self._timers = [t for t in self._timers if not t.cancelled()]
+            self._timers.append(loop.call_later(
+                effect.duration_ms / 1000,
+                lambda: self._queue.put_nowait(lambda: self._timeout(fired))))
+        elif isinstance(effect, RequestValue):
+            self._propose_value(effect)
+        elif isinstance(effect, ValidateBlock):
+            self._validate(effect.block_hash)
+        elif isinstance(effect, Decide):
+            self._decide(effect)
+        elif isinstance(effect, Evidence):
+            self._record_evidence(effect.first, effect.second)
+
+    def _timeout(self, effect: ScheduleTimeout) -> None:
+        if effect.height == self.core.height:
+            self._feed(TimeoutFired(effect.height, effect.round, effect.step))
+
+    def _broadcast_own(self, message: Proposal | Vote) -> None:
+        if isinstance(message, Proposal):
+            block = self._block(message.block_hash)
+            if block is None:
+                log.error("own proposal for an unknown block %s", message.block_hash.hex())
+                return
+            self._broadcast([PROPOSAL_MSG, message.to_wire(), block.encoded])
+        else:
+            self._broadcast([VOTE_MSG, message.to_wire()])
+
+    def _block(self, block_hash: bytes) -> Block | None:
+        block = self._blocks.get(block_hash)
+        if block is None:
+            block = self.ledger.store.candidate(block_hash)
+            if block is not None:
+                self._blocks[block_hash] = block
+        return block
+
+    def _propose_value(self, request: RequestValue) -> None:
+        params = self.ledger.genesis.params
+        txs = self.mempool.reap(params["max_block_txs"], params["max_block_bytes"] - 4096)
+        executed = self.ledger.build_block(self.clock_ms(), self.signer.public_key, txs)
+        block = executed.block
+        # Durable before the core may sign a proposal for it: after a crash the same
+        # value is re-proposed, and its body must still be at hand.
+        self.ledger.store.save_candidate(block, sync=True)
+        self._blocks[block.hash] = block
+        self._executed[block.hash] = executed
+        self._feed(ValueReady(request.height, request.round, block.hash))
+
+    def _validate(self, block_hash: bytes) -> None:
+        block = self._block(block_hash)
+        if block is None:
+            self._awaiting_block.add(block_hash)
+            return
+        try:
+            if block_hash not in self._executed:
+                self._executed[block_hash] = self.ledger.validate_block(block)
+            valid = True
+        except InvalidBlock as exc:
+            log.warning("proposed block %s at %d is invalid: %s", block_hash.hex()[:16],
+                        block.height, exc)
+            valid = False
+        self._feed(BlockValidated(block_hash, valid))
+
+    def _decide(self, decision: Decide) -> None:
+        if decision.height != self.next_height:
+            return  # already stored (a replayed decision after a crash)
+        block = self._block(decision.block_hash)
+        if block is None:
+            log.warning("decided block %s at %d is not here; waiting for sync",
+                        decision.block_hash.hex()[:16], decision.height)
+            return
+        executed = self._executed.get(block.hash) or self.ledger.validate_block(block)
+        self.ledger.commit(executed, decision.commit)
+        self.mempool.remove_committed(block.tx_ids)
+        log.info("block %d final: %d txs, round %d", block.height, len(block.txs),
+                 decision.commit.round)
+        self._on_commit(block, decision.commit)
+        self._reset_height_state()
+        if len(self.mempool):
+            self._start_height()
+
+    def _reset_height_state(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        self._blocks.clear()
+        self._executed.clear()
+        self._awaiting_block.clear()
+        self.ledger.store.clear_candidates()
+        self.core = self._new_core()
+
+    def _record_evidence(self, first: Vote, second: Vote) -> None:
+        log.warning("equivocation by %s at height %d round %d", first.validator.hex()[:16],
+                    first.height, first.round)
+        self.ledger.store.save_evidence(
+            keys.evidence_key(first.height, first.validator, first.round, first.type),
+            codec.encode([first.to_wire(), second.to_wire()]))

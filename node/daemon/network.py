@@ -1,0 +1,220 @@
+"""The node on the operator network: tx, consensus and block gossip, and catch-up sync.
+
+Signatures of consensus messages are checked here, before the consensus driver sees
+them (it trusts its inputs). Sync fetches final blocks with their commit
+certificates in batches from any peer, verifies and applies them, then follows
+the live gossip of committed blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from node import codec
+from node.daemon.bft import PROPOSAL_MSG, VOTE_MSG, BftDriver
+from node.daemon.ledger import InvalidBlock, Ledger, Rejected
+from node.daemon.mempool import Mempool, MempoolFull
+from node.p2p import Channel, Gossip, P2PError, PeerAddress, PeerManager, Verdict
+from node.store import StoreError
+from node.types import Block, Commit, Proposal, Tx, TxFormatError, Vote
+
+log = logging.getLogger("orechain.net")
+
+SYNC_BATCH = 200
+SYNC_MAX_BYTES = 3 * 1024 * 1024
+SYNC_IDLE_SECONDS = 1.0
+
+
+class Network:
+    def __init__(self, ledger: Ledger, mempool: Mempool, peers: PeerManager,
+                 driver: BftDriver | None, on_new_tx: Callable[[], None]) -> None:
+        self.ledger = ledger
+        self.mempool = mempool
+        self.peers = peers
+        self.driver = driver
+        self._on_new_tx = on_new_tx
+        self.syncing = False
+        self.peer_heights: dict[bytes, int] = {}
+        self._sync_wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.txs = Gossip(peers, Channel.TX, self._receive_tx)
+        self.consensus = Gossip(peers, Channel.CONSENSUS, self._receive_consensus)
+        self.blocks = Gossip(peers, Channel.BLOCK, self._receive_block)
+        peers.on_request(Channel.SYNC_REQUEST, self._serve_sync)
+        peers.on_peer_connected(self._forward_pending)
+
+    @staticmethod
+    def parse_peers(texts: list[str]) -> list[PeerAddress]:
+        return [PeerAddress.parse(t) for t in texts]
+
+    async def start(self) -> None:
+        await self.peers.start()
+        self._task = asyncio.create_task(self._sync_loop(), name="sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.peers.stop()
+
+    # --- txs ---------------------------------------------------------------------------
+
+    def publish_tx(self, tx: Tx) -> None:
+        self.txs.publish(tx.encoded)
+
+    def _forward_pending(self, peer: Any) -> None:
+        """A peer came (back): hand it every pending tx, e.g. a mine site's offline backlog."""
+        for tx_id in list(self.mempool.ids()):
+            tx = self.mempool.get(tx_id)
+            if tx is not None:
+                self.peers.send(peer.node_key, Channel.TX, tx.encoded)
+
+    async def _receive_tx(self, sender: bytes, payload: Any) -> Verdict:
+        try:
+            tx = Tx.decode(payload)
+        except (TxFormatError, TypeError):
+            return Verdict.INVALID
+        if tx.tx_id in self.mempool or self.ledger.store.tx_location(tx.tx_id) is not None:
+            return Verdict.IGNORE
+        try:
+            self.ledger.check_tx(tx)
+            self.mempool.add(tx)
+        except Rejected:
+            return Verdict.INVALID
+        except (MempoolFull, StoreError):
+            return Verdict.IGNORE
+        self._on_new_tx()
+        return Verdict.ACCEPT
+
+    # --- consensus messages ----------------------------------------------------------------
+
+    def publish_consensus(self, payload: list[Any]) -> None:
+        self.consensus.publish(payload)
+
+    async def _receive_consensus(self, sender: bytes, payload: Any) -> Verdict:
+        try:
+            if not isinstance(payload, list) or not payload:
+                return Verdict.INVALID
+            if payload[0] == PROPOSAL_MSG and len(payload) == 3:
+                proposal = Proposal.from_wire(payload[1])
+                signer, message, signature = (proposal.proposer, proposal.sign_bytes,
+                                              proposal.signature)
+                height, chain_id = proposal.height, proposal.chain_id
+            elif payload[0] == VOTE_MSG and len(payload) == 2:
+                vote = Vote.from_wire(payload[1])
+                signer, message, signature = vote.validator, vote.sign_bytes, vote.signature
+                height, chain_id = vote.height, vote.chain_id
+            else:
+                return Verdict.INVALID
+        except (ValueError, TypeError):
+            return Verdict.INVALID
+        if chain_id != self.ledger.chain_id:
+            return Verdict.INVALID
+        if self.ledger.validators_at(height).get(signer) is None:
+            return Verdict.IGNORE if height > self.ledger.height + 2 else Verdict.INVALID
+        if not self.ledger.signatures.verify(signer, message, signature):
+            return Verdict.INVALID
+        self.peer_heights[sender] = max(self.peer_heights.get(sender, 0), height - 1)
+        if height <= self.ledger.height:
+            return Verdict.IGNORE
+        if height > self.ledger.height + 1:
+            self._sync_wakeup.set()  # the network is ahead of us
+        if self.driver is not None:
+            self.driver.on_message(payload)
+        return Verdict.ACCEPT
+
+    # --- committed blocks -------------------------------------------------------------------
+
+    def publish_block(self, block: Block, commit: Commit) -> None:
+        self.blocks.publish([block.encoded, codec.encode(commit.to_wire())])
+
+    async def _receive_block(self, sender: bytes, payload: Any) -> Verdict:
+        try:
+            block, commit = _decode_final(payload)
+        except ValueError:
+            return Verdict.INVALID
+        self.peer_heights[sender] = max(self.peer_heights.get(sender, 0), block.height)
+        if block.height <= self.ledger.height:
+            return Verdict.IGNORE
+        if block.height > self.ledger.height + 1:
+            self._sync_wakeup.set()
+            return Verdict.IGNORE
+        try:
+            self._apply_final(block, commit)
+        except InvalidBlock as exc:
+            log.warning("gossiped block %d refused: %s", block.height, exc)
+            return Verdict.INVALID
+        return Verdict.ACCEPT
+
+    def _apply_final(self, block: Block, commit: Commit) -> None:
+        executed = self.ledger.validate_block(block)
+        self.ledger.commit(executed, commit)
+        self.mempool.remove_committed(block.tx_ids)
+        if self.driver is not None:
+            self.driver.restart_at_head()
+
+    # --- sync ---------------------------------------------------------------------------------
+
+    async def _serve_sync(self, sender: bytes, body: Any) -> list[Any]:
+        if not (isinstance(body, list) and len(body) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in body)):
+            raise ValueError("a sync request is [from_height, count]")
+        start, count = body
+        out: list[Any] = [self.ledger.height]
+        size = 0
+        for height in range(max(start, 1), min(start + min(count, SYNC_BATCH),
+                                               self.ledger.height + 1)):
+            block = self.ledger.store.block(height)
+            commit = self.ledger.store.commit(height)
+            if block is None or commit is None:
+                break
+            size += len(block.encoded)
+            if size > SYNC_MAX_BYTES and len(out) > 1:
+                break
+            out.append([block.encoded, codec.encode(commit.to_wire())])
+        return out
+
+    async def _sync_loop(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._sync_wakeup.wait(), SYNC_IDLE_SECONDS)
+            self._sync_wakeup.clear()
+            for info in self.peers.peers():
+                try:
+                    while await self._sync_from(info.node_key):
+                        pass
+                except (P2PError, TimeoutError, InvalidBlock, ValueError) as exc:
+                    log.info("sync from %s stopped: %s", info.node_key.hex()[:16], exc)
+            self.syncing = False
+
+    async def _sync_from(self, node_key: bytes) -> bool:
+        """Fetch and apply one batch; True if it advanced the head."""
+        start = self.ledger.height + 1
+        reply = await self.peers.request(node_key, Channel.SYNC_REQUEST, [start, SYNC_BATCH])
+        if not isinstance(reply, list) or not reply or not isinstance(reply[0], int):
+            raise ValueError("malformed sync reply")
+        self.peer_heights[node_key] = reply[0]
+        if reply[0] >= start:
+            self.syncing = True
+        for item in reply[1:]:
+            block, commit = _decode_final(item)
+            if block.height != self.ledger.height + 1:
+                raise ValueError("sync reply out of order")
+            self._apply_final(block, commit)
+        if len(reply) > 1:
+            log.info("synced to height %d from %s", self.ledger.height, node_key.hex()[:16])
+        return len(reply) > 1
+
+
+def _decode_final(payload: Any) -> tuple[Block, Commit]:
+    if not (isinstance(payload, list) and len(payload) == 2
+            and all(isinstance(p, bytes) for p in payload)):
+        raise ValueError("a final block is [block, commit]")
+    block = Block.decode(payload[0])
+    commit = Commit.from_wire(codec.decode(payload[1]))
+    return block, commit
