@@ -89,12 +89,13 @@ class Gossip:
         manager.on_message(channel, self._receive)
 
     def publish(self, payload: Payload) -> int:
-        """Send a message of our own to every peer; how many peers took it.
+        """Send a message to every peer; how many peers took it.
 
-        A message already seen (ours or relayed to us) is not sent again: 0.
+        Always sends, even a message seen before: re-publishing is how a node
+        forwards what it accepted while cut off once peers return. Copies that
+        come back are dropped as duplicates.
         """
-        if not self._seen.add(message_id(payload)):
-            return 0
+        self._seen.add(message_id(payload))
         return self._manager.broadcast(self._channel, payload)
 
     async def _receive(self, sender: bytes, payload: Payload) -> None:

@@ -36,8 +36,9 @@ class SecretLink:
         self._closed = False
         self.remote_key = remote_key
         self.outbound = outbound
-        host, port = writer.get_extra_info("peername")[:2]
-        self.remote_address: tuple[str, int] = (host, port)
+        # peername is None if the socket died during the handshake's last step.
+        peername = writer.get_extra_info("peername") or ("?", 0)
+        self.remote_address: tuple[str, int] = (peername[0], peername[1])
 
     @property
     def closed(self) -> bool:

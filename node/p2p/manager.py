@@ -247,7 +247,9 @@ class PeerManager:
         peer = self._peers.get(node_key)
         if peer is None:
             raise NotConnected(f"no link to {node_key.hex()[:16]}")
-        return await peer.request(channel, body, timeout or self._config.request_timeout)
+        if timeout is None:
+            timeout = self._config.request_timeout
+        return await peer.request(channel, body, timeout)
 
     # PeerHost: called by the peers this manager runs.
 
@@ -326,7 +328,11 @@ class PeerManager:
         key = link.remote_key
         existing = self._peers.get(key)
         if existing is not None:
-            if not keeps_new_link(self.node_id, key, existing.link.outbound, link.outbound):
+            # A link already closing (ban, registry change) never blocks its successor.
+            keep = existing.closing or keeps_new_link(
+                self.node_id, key, existing.link.outbound, link.outbound
+            )
+            if not keep:
                 self._spawn(self._background, link.close())
                 return None
             existing.close("replaced by a newer link")

@@ -39,10 +39,22 @@ REQUEST_RESPONSE_CHANNELS = frozenset(RESPONSE_CHANNEL) | frozenset(RESPONSE_CHA
 
 
 def encode_message(channel: Channel, payload: Payload) -> bytes:
-    """The plaintext of one link message."""
-    if not isinstance(payload, (bytes, list)):
-        raise TypeError("a payload is bytes or a list")
+    """The plaintext of one link message.
+
+    Refuses (TypeError) what the receiver would refuse, so a local mistake is
+    not mistaken by the peer for misbehaviour.
+    """
+    _check_payload(payload)
+    if channel in REQUEST_RESPONSE_CHANNELS:
+        if len(payload) != 2 or type(payload[0]) is not int:
+            raise TypeError("a request or response payload is [request_id, body]")
+        _check_payload(payload[1])
     return codec.encode([int(channel), payload])
+
+
+def _check_payload(payload: object) -> None:
+    if not isinstance(payload, (bytes, list)):
+        raise TypeError(f"a payload is bytes or a list, not {type(payload).__name__}")
 
 
 def decode_message(plaintext: bytes, max_size: int) -> tuple[Channel, Payload]:

@@ -198,6 +198,9 @@ class Peer:
                 await self._dispatch(plaintext)
             except InvalidMessage as exc:
                 self._host.penalise(self.node_key, exc.penalty, str(exc))
+            except Exception:
+                # Our handler's bug, not the peer's fault: keep the link.
+                log.exception("handling a message from %s failed", self.node_key.hex()[:16])
 
     async def _dispatch(self, plaintext: bytes) -> None:
         channel, payload = decode_message(plaintext, self._config.max_frame_size)

@@ -348,3 +348,35 @@ def test_tie_break_rule_is_mirrored() -> None:
     # Same direction: the dialler lost its old link, the new one wins.
     assert keeps_new_link(low, high, existing_outbound=False, new_outbound=False)
     assert keeps_new_link(high, low, existing_outbound=True, new_outbound=True)
+
+
+def test_request_plumbing_on_the_wire() -> None:
+    async def scenario():
+        a = manager(KEYS[0])
+
+        async def echo(requester: bytes, body):
+            if body == b"crash":
+                raise RuntimeError("bug in the daemon's handler")
+            return [b"echo", body]
+
+        a.on_request(Channel.SYNC_REQUEST, echo)
+        await a.start()
+        raw = await raw_connect(address_of(a), KEYS[1])
+        raw.send_frame(encode_message(Channel.SYNC_REQUEST, [41, b"crash"]))
+        raw.send_frame(encode_message(Channel.SYNC_REQUEST, [42, b"height 7"]))
+        assert codec.decode(await raw.recv_frame()) == [
+            Channel.SYNC_RESPONSE,
+            [42, [b"echo", b"height 7"]],
+        ]
+        # Our handler's crash is not the peer's fault; an answer to a question
+        # a never asked is.
+        (info,) = a.peers()
+        assert info.score == 0
+        raw.send_frame(encode_message(Channel.SYNC_RESPONSE, [5, b"unasked"]))
+        await eventually(lambda: a.peers()[0].score == 20)
+        with pytest.raises(TypeError):
+            await a.request(KEYS[1].public_key, Channel.SYNC_REQUEST, {"not": "a payload"})
+        raw.close()
+        await a.stop()
+
+    asyncio.run(scenario())
