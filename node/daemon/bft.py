@@ -53,6 +53,7 @@ log = logging.getLogger("orechain.bft")
 
 PROPOSAL_MSG = 0
 VOTE_MSG = 1
+REBROADCAST_SECONDS = 2.0
 
 
 def timeouts_from(params: dict[str, int]) -> TimeoutConfig:
@@ -70,11 +71,13 @@ def timeouts_from(params: dict[str, int]) -> TimeoutConfig:
 class BftDriver:
     def __init__(self, ledger: Ledger, mempool: Mempool, key: PrivateKey, data_dir: Path,
                  clock_ms: Callable[[], int], broadcast: Callable[[list[Any]], None],
+                 resend: Callable[[list[Any], bytes | None], None],
                  on_commit: Callable[[Block, Commit], None]) -> None:
         self.ledger = ledger
         self.mempool = mempool
         self.clock_ms = clock_ms
         self._broadcast = broadcast
+        self._resend = resend
         self._on_commit = on_commit
         self.signer = GuardedSigner(key, FileSignerState(data_dir / "signer_state.json"))
         self.wal = FileWAL(data_dir / "consensus.wal")
@@ -103,10 +106,12 @@ class BftDriver:
     def start(self) -> None:
         self._task = asyncio.create_task(self._consume(), name="bft-driver")
         self._queue.put_nowait(self._recover)
+        self._rebroadcaster = asyncio.create_task(self._rebroadcast_loop(), name="bft-resend")
 
     async def stop(self) -> None:
         for timer in self._timers:
             timer.cancel()
+        self._rebroadcaster.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -132,6 +137,25 @@ class BftDriver:
             self._run(effects)
         elif len(self.mempool):
             self._start_height()
+
+    async def _rebroadcast_loop(self) -> None:
+        # Gossip is best effort: a peer that was down or cut off when a vote went out
+        # would wait forever in a round that lacks a quorum. Re-sending the current
+        # height's own messages lets every correct node eventually see them.
+        while True:
+            await asyncio.sleep(REBROADCAST_SECONDS)
+            self._queue.put_nowait(lambda: self._send_own(None))
+
+    def peer_connected(self, node_key: bytes) -> None:
+        self._queue.put_nowait(lambda: self._send_own(node_key))
+
+    def _send_own(self, node_key: bytes | None) -> None:
+        if not self.running_height:
+            return
+        for message in self.core.own_messages():
+            payload = self._wire(message)
+            if payload is not None:
+                self._resend(payload, node_key)
 
     # --- entry points (called from the event loop; serialised through the queue) ----------
 
@@ -234,14 +258,18 @@ class BftDriver:
             self._feed(TimeoutFired(effect.height, effect.round, effect.step))
 
     def _broadcast_own(self, message: Proposal | Vote) -> None:
-        if isinstance(message, Proposal):
-            block = self._block(message.block_hash)
-            if block is None:
-                log.error("own proposal for an unknown block %s", message.block_hash.hex())
-                return
-            self._broadcast([PROPOSAL_MSG, message.to_wire(), block.encoded])
-        else:
-            self._broadcast([VOTE_MSG, message.to_wire()])
+        payload = self._wire(message)
+        if payload is not None:
+            self._broadcast(payload)
+
+    def _wire(self, message: Proposal | Vote) -> list[Any] | None:
+        if isinstance(message, Vote):
+            return [VOTE_MSG, message.to_wire()]
+        block = self._block(message.block_hash)
+        if block is None:
+            log.error("own proposal for an unknown block %s", message.block_hash.hex())
+            return None
+        return [PROPOSAL_MSG, message.to_wire(), block.encoded]
 
     def _block(self, block_hash: bytes) -> Block | None:
         block = self._blocks.get(block_hash)

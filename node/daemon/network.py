@@ -68,7 +68,10 @@ class Network:
         self.txs.publish(tx.encoded)
 
     def _forward_pending(self, peer: Any) -> None:
-        """A peer came (back): hand it every pending tx, e.g. a mine site's offline backlog."""
+        """A peer came (back): hand it every pending tx (a mine site's offline backlog)
+        and this validator's messages of the height in progress."""
+        if self.driver is not None:
+            self.driver.peer_connected(peer.node_key)
         for tx_id in list(self.mempool.ids()):
             tx = self.mempool.get(tx_id)
             if tx is not None:
@@ -95,6 +98,13 @@ class Network:
 
     def publish_consensus(self, payload: list[Any]) -> None:
         self.consensus.publish(payload)
+
+    def resend_consensus(self, payload: list[Any], node_key: bytes | None) -> None:
+        """Send again, past the gossip seen-set (receivers de-duplicate)."""
+        if node_key is None:
+            self.peers.broadcast(Channel.CONSENSUS, payload)
+        else:
+            self.peers.send(node_key, Channel.CONSENSUS, payload)
 
     async def _receive_consensus(self, sender: bytes, payload: Any) -> Verdict:
         try:

@@ -47,7 +47,8 @@ class Node:
             self.key, self.genesis.chain_id, {n.node_key for n in self.genesis.nodes},
             listen=(config.p2p_host, config.p2p_port), dial=Network.parse_peers(config.peers))
         self.driver = (BftDriver(self.ledger, self.mempool, self.key, config.data_dir,
-                                 wall_clock_ms, self._publish_consensus, self._publish_block)
+                                 wall_clock_ms, self._publish_consensus, self._resend_consensus,
+                                 self._publish_block)
                        if self.is_validator else None)
         self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
                                self._wake_driver)
@@ -75,6 +76,9 @@ class Node:
 
     def _publish_consensus(self, payload: list[Any]) -> None:
         self.network.publish_consensus(payload)
+
+    def _resend_consensus(self, payload: list[Any], node_key: bytes | None) -> None:
+        self.network.resend_consensus(payload, node_key)
 
     def _publish_block(self, block: Block, commit: Commit) -> None:
         self.network.publish_block(block, commit)
