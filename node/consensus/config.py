@@ -51,9 +51,12 @@ class Limits:
     validators re-gossip, and each skip frees the slots.
     proposals_per_round: distinct proposals kept per round; more than one only comes
     from an equivocating proposer, but a polka or commit may form for any of them.
+    values_per_vote: distinct values (nil included) one validator's votes count toward in
+    one (round, type); more than one only comes from an equivocator.
     next_height_per_validator: messages for height + 1 buffered per validator.
     """
 
     future_rounds: int = 2
     proposals_per_round: int = 4
+    values_per_vote: int = 3
     next_height_per_validator: int = 12

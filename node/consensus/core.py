@@ -50,7 +50,7 @@ from node.types.vote import NIL, PRECOMMIT, PREVOTE, Commit, Proposal, Vote
 class ConsensusCore:
     """One validator's (or observer's) consensus state for the current height.
 
-    Read-only state for drivers and tests: `height`, `round`, `step`,
+    Read-only state for drivers and tests: `height`, `round`, `current_step`,
     `locked_value`, `locked_round`, `valid_value`, `valid_round`, `decision`,
     `rule_hits` (how often each line of Algorithm 1 fired, for metrics).
     """
@@ -64,7 +64,7 @@ class ConsensusCore:
         self.rule_hits: Counter[str] = Counter()
         self.height = 0  # 0: no StartHeight yet, every message is ignored
         self.round = 0
-        self.step = Step.PROPOSE
+        self.current_step = Step.PROPOSE
         self.locked_value: bytes | None = None
         self.locked_round = -1
         self.valid_value: bytes | None = None
@@ -148,7 +148,7 @@ class ConsensusCore:
         self._validators = event.validators
         self._next_validators = event.next_validators
         self._keeper = VoteKeeper(event.validators, self.limits.future_rounds,
-                                  self.limits.proposals_per_round)
+                                  self.limits.proposals_per_round, self.limits.values_per_vote)
         self.locked_value, self.locked_round = None, -1
         self.valid_value, self.valid_round = None, -1
         self.decision = None
@@ -224,16 +224,16 @@ class ConsensusCore:
     def _on_timeout(self, event: TimeoutFired, effects: list[Effect]) -> None:
         if (event.height, event.round) != (self.height, self.round) or self.decision is not None:
             return
-        if event.step is Step.PROPOSE and self.step is Step.PROPOSE:
+        if event.step is Step.PROPOSE and self.current_step is Step.PROPOSE:
             # L57-60: no acceptable proposal in time (or our own getValue was too slow).
             self.rule_hits["L59"] += 1
             self._vote(PREVOTE, NIL, effects)
-            self.step = Step.PREVOTE
-        elif event.step is Step.PREVOTE and self.step is Step.PREVOTE:
+            self.current_step = Step.PREVOTE
+        elif event.step is Step.PREVOTE and self.current_step is Step.PREVOTE:
             # L61-64
             self.rule_hits["L61"] += 1
             self._vote(PRECOMMIT, NIL, effects)
-            self.step = Step.PRECOMMIT
+            self.current_step = Step.PRECOMMIT
         elif event.step is Step.PRECOMMIT:
             # L65-67: any step.
             self.rule_hits["L67"] += 1
@@ -241,7 +241,8 @@ class ConsensusCore:
 
     def _on_value(self, event: ValueReady, effects: list[Effect]) -> None:
         """L18-19: getValue() answered; propose it if this round still wants it."""
-        if self._awaiting_value != (event.height, event.round) or self.step is not Step.PROPOSE:
+        wanted = self._awaiting_value == (event.height, event.round)
+        if not wanted or self.current_step is not Step.PROPOSE:
             return
         self._awaiting_value = None
         self._validity[event.block_hash] = True
@@ -258,7 +259,7 @@ class ConsensusCore:
         """L11-21."""
         assert self._validators is not None
         self.round = round_
-        self.step = Step.PROPOSE
+        self.current_step = Step.PROPOSE
         self._awaiting_value = None
         if self._validators.proposer(self.height, round_).node_key == self.own_key:
             if self.valid_value is not None:
@@ -305,7 +306,7 @@ class ConsensusCore:
     def _upon_proposal_in_propose(self, effects: list[Effect]) -> bool:
         """L22-27 (vr = -1) and L28-33 (0 <= vr < round), while step = propose."""
         assert self._keeper is not None
-        if self.step is not Step.PROPOSE:
+        if self.current_step is not Step.PROPOSE:
             return False
         for p in self._keeper.proposals(self.round):
             v, vr = p.block_hash, p.pol_round
@@ -329,7 +330,7 @@ class ConsensusCore:
             else:
                 self.rule_hits["L32"] += 1
                 self._vote(PREVOTE, NIL, effects)
-            self.step = Step.PREVOTE
+            self.current_step = Step.PREVOTE
             return True
         return False
 
@@ -337,7 +338,7 @@ class ConsensusCore:
         """L34-35: 2f+1 prevotes of any kind while step = prevote, first time only."""
         assert self._keeper is not None
         key = (self.round, Step.PREVOTE)
-        if (self.step is not Step.PREVOTE or key in self._armed
+        if (self.current_step is not Step.PREVOTE or key in self._armed
                 or not self._keeper.has_quorum_any(self.round, PREVOTE)):
             return False
         self._armed.add(key)
@@ -349,7 +350,7 @@ class ConsensusCore:
         """L36-43: this round's proposal of v, 2f+1 prevotes for v, valid(v), step >= prevote,
         first time only. Locks only from the prevote step; validValue in either step."""
         assert self._keeper is not None
-        if self.step is Step.PROPOSE or self.round in self._l36_done:
+        if self.current_step is Step.PROPOSE or self.round in self._l36_done:
             return False
         for p in self._keeper.proposals(self.round):
             v = p.block_hash
@@ -359,11 +360,11 @@ class ConsensusCore:
                 continue
             self._l36_done.add(self.round)
             self.rule_hits["L36"] += 1
-            if self.step is Step.PREVOTE:
+            if self.current_step is Step.PREVOTE:
                 self.rule_hits["L36_lock"] += 1
                 self.locked_value, self.locked_round = v, self.round
                 self._vote(PRECOMMIT, v, effects)
-                self.step = Step.PRECOMMIT
+                self.current_step = Step.PRECOMMIT
             else:
                 self.rule_hits["L42_alone"] += 1
             self.valid_value, self.valid_round = v, self.round
@@ -374,12 +375,12 @@ class ConsensusCore:
         """L44-46: 2f+1 prevotes for nil while step = prevote. The lock is kept (the paper
         never unlocks on a nil polka)."""
         assert self._keeper is not None
-        if self.step is not Step.PREVOTE or not self._keeper.has_quorum_for(
+        if self.current_step is not Step.PREVOTE or not self._keeper.has_quorum_for(
                 self.round, PREVOTE, NIL):
             return False
         self.rule_hits["L44"] += 1
         self._vote(PRECOMMIT, NIL, effects)
-        self.step = Step.PRECOMMIT
+        self.current_step = Step.PRECOMMIT
         return True
 
     def _upon_precommit_any(self, effects: list[Effect]) -> bool:

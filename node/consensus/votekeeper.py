@@ -1,10 +1,20 @@
 """The messages of one height, counted by voting power.
 
 Rules enforced here (CONSENSUS.md section 2, points 6, 7, 9, 10):
-- the first vote of a validator for (round, type) is the one that counts; an
-  identical copy is a duplicate; a different one is equivocation, kept once as
-  evidence and never counted;
-- tallies are the power of distinct validators, nil counts toward "any" only;
+- tallies are the power of distinct validators; nil counts toward "any" only;
+- the first vote of a validator for (round, type) is its vote for "any" (L34,
+  L47): an equivocator's power is never counted twice toward one threshold;
+- a second, different vote of the same validator is equivocation: it is reported
+  once as evidence (with the first vote) and counted toward its own value only.
+  This is the paper's counting (a threshold for v counts the distinct senders of
+  ⟨PREVOTE, h, r, id(v)⟩) and what CometBFT ends up doing through peer
+  majority claims. Counting only the first vote lets a Byzantine validator show
+  different honest nodes different polkas: one honest node locks on v with the
+  equivocator's vote while the others discard that vote forever, and L28 can
+  never unlock it (a stall found by the simulator; malachite discussion #380).
+  Safety is unaffected: two polkas of one round for different values need more
+  than 1/3 of the power to equivocate. Each validator counts toward at most
+  `values_per_vote` values per (round, type), so memory stays bounded;
 - all rounds are kept (L28 and L49 look at earlier rounds), but each validator
   may occupy only `future_rounds` rounds above the current one;
 - L55 counts the power of distinct senders of any message type in a round.
@@ -20,29 +30,32 @@ from node.types.vote import NIL, PRECOMMIT, Proposal, Vote
 
 
 class Added(Enum):
-    NEW = "new"
+    NEW = "new"  # first vote of the validator in this (round, type)
     DUPLICATE = "duplicate"
-    CONFLICT = "conflict"  # first conflicting vote: evidence
-    DROPPED = "dropped"  # further conflicts, or over a bound
+    CONFLICT = "conflict"  # first vote contradicting the first one: evidence
+    EXTRA = "extra"  # a further conflicting value, counted toward that value only
+    DROPPED = "dropped"  # over a bound
 
 
 @dataclass
 class _Tally:
-    """Votes of one (round, type): first vote per validator and power per value."""
+    """Votes of one (round, type)."""
 
-    votes: dict[bytes, Vote] = field(default_factory=dict)
+    first: dict[bytes, Vote] = field(default_factory=dict)  # validator -> first vote
+    by_value: dict[bytes, dict[bytes, Vote]] = field(default_factory=dict)
     power_by_value: dict[bytes, int] = field(default_factory=dict)
+    values_of: dict[bytes, int] = field(default_factory=dict)
     power_any: int = 0
 
 
 class VoteKeeper:
     def __init__(self, validators: ValidatorSet, future_rounds: int,
-                 proposals_per_round: int) -> None:
+                 proposals_per_round: int, values_per_vote: int) -> None:
         self._validators = validators
         self._future_rounds = future_rounds
         self._proposals_per_round = proposals_per_round
+        self._values_per_vote = values_per_vote
         self._tallies: dict[tuple[int, int], _Tally] = {}
-        self._conflicts: dict[tuple[bytes, int, int], Vote] = {}
         self._proposals: dict[int, list[Proposal]] = {}
         # round -> senders (dict used as an ordered set: iteration must not depend on hashing)
         self._senders: dict[int, dict[bytes, None]] = {}
@@ -69,24 +82,26 @@ class VoteKeeper:
     def add_vote(self, vote: Vote) -> tuple[Added, Vote | None]:
         """Add a vote from a member; on CONFLICT also return the first vote it contradicts."""
         tally = self._tallies.setdefault((vote.round, vote.type), _Tally())
-        first = tally.votes.get(vote.validator)
-        if first is not None:
-            if first.block_hash == vote.block_hash:
-                return Added.DUPLICATE, None
-            key = (vote.validator, vote.round, vote.type)
-            if key in self._conflicts:
-                return Added.DROPPED, None
-            self._conflicts[key] = vote
-            return Added.CONFLICT, first
+        voters = tally.by_value.setdefault(vote.block_hash, {})
+        if vote.validator in voters:
+            return Added.DUPLICATE, None
+        first = tally.first.get(vote.validator)
+        values = tally.values_of.get(vote.validator, 0)
+        if values >= self._values_per_vote:
+            return Added.DROPPED, None
         power = self._power(vote.validator)
-        tally.votes[vote.validator] = vote
-        tally.power_any += power
+        tally.values_of[vote.validator] = values + 1
+        voters[vote.validator] = vote
         before = tally.power_by_value.get(vote.block_hash, 0)
         tally.power_by_value[vote.block_hash] = before + power
         if (vote.type == PRECOMMIT and vote.block_hash != NIL
                 and not self._validators.has_quorum(before)
                 and self._validators.has_quorum(before + power)):
             self._precommit_quorums.append((vote.round, vote.block_hash))
+        if first is not None:
+            return (Added.CONFLICT, first) if values == 1 else (Added.EXTRA, None)
+        tally.first[vote.validator] = vote
+        tally.power_any += power
         self._note_sender(vote.validator, vote.round)
         return Added.NEW, None
 
@@ -108,14 +123,8 @@ class VoteKeeper:
     def votes_for(self, round_: int, type_: int, value: bytes) -> list[Vote]:
         """Counted votes for `value`, in validator-set order (a deterministic certificate)."""
         tally = self._tallies.get((round_, type_))
-        if tally is None:
-            return []
-        return [tally.votes[v.node_key] for v in self._validators.validators
-                if v.node_key in tally.votes and tally.votes[v.node_key].block_hash == value]
-
-    def own_votes(self, validator: bytes) -> list[Vote]:
-        return [t.votes[validator] for _, t in sorted(self._tallies.items())
-                if validator in t.votes]
+        voters = tally.by_value.get(value, {}) if tally is not None else {}
+        return [voters[v.node_key] for v in self._validators.validators if v.node_key in voters]
 
     # -- proposals ---------------------------------------------------------------------
 
