@@ -40,10 +40,6 @@ class SecretLink:
         peername = writer.get_extra_info("peername") or ("?", 0)
         self.remote_address: tuple[str, int] = (peername[0], peername[1])
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     async def send(self, message: bytes) -> None:
         """Seal and write one message; LinkClosed if the link is gone."""
         if not message:

@@ -93,10 +93,6 @@ class Peer:
     def closing(self) -> bool:
         return self._stop.is_set()
 
-    @property
-    def close_reason(self) -> str | None:
-        return self._close_reason
-
     def close(self, reason: str) -> None:
         """Ask the link to close; `run()` finishes the work. The first reason sticks."""
         if self._close_reason is None:
