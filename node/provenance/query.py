@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from node.provenance.ledger import LedgerView
+from node.provenance.lot import record_to_json
 from node.store.kv import KV
 
 Direction = Literal["backward", "forward", "both"]
@@ -19,8 +20,8 @@ EventRef = tuple[int, int, bytes]    # (height, index in block, tx_id)
 
 def lot_state(kv: KV, lot_id: str) -> dict[str, Any] | None:
     """The lot's current state as JSON-ready data, or None if no such lot."""
-    lot = LedgerView(kv).lot(lot_id)
-    return lot.to_json() if lot is not None else None
+    record = LedgerView(kv).lot_record(lot_id)
+    return record_to_json(record) if record is not None else None
 
 
 def lot_events(kv: KV, lot_id: str) -> list[EventRef]:
@@ -60,8 +61,8 @@ def _walk(ledger: LedgerView, start: str, edge: str, seen: dict[str, dict[str, A
         if lot_id in visited:
             continue
         visited.add(lot_id)
-        lot = ledger.lot(lot_id)
-        if lot is None:
+        record = ledger.lot_record(lot_id)
+        if record is None:
             continue
-        seen.setdefault(lot_id, lot.to_json())
-        stack.extend(getattr(lot, edge))
+        seen.setdefault(lot_id, record_to_json(record))
+        stack.extend(record[edge])
