@@ -17,7 +17,6 @@ IN_TRANSIT = "in_transit"
 CONSUMED = "consumed"
 EXPORTED = "exported"
 HELD = "held"
-STATUSES = (ACTIVE, IN_TRANSIT, CONSUMED, EXPORTED)
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,6 @@ class Lot:
     flags: tuple[dict[str, Any], ...] = ()
     attestations: tuple[dict[str, Any], ...] = ()
     consumed_height: int | None = None
-
-    @property
-    def is_live(self) -> bool:
-        """Still in the network: not consumed into other lots and not exported."""
-        return self.status in (ACTIVE, IN_TRANSIT)
 
     def to_record(self) -> dict[str, Any]:
         # Shallow on purpose: the record is encoded or serialised at once, and a deep
