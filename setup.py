@@ -9,9 +9,16 @@ from setuptools import Extension, find_packages, setup
 
 native = Extension(
     "node._native",
-    sources=["native/_native.pyx", "native/sha256.c"],
+    sources=[
+        "native/_native.pyx",
+        "native/sha256.c",
+        "native/sha256_x86.c",
+        "native/sha256_avx512.c",
+        "native/merkle.c",
+    ],
+    depends=["native/sha256.h", "native/merkle.h"],
     include_dirs=["native"],
-    extra_compile_args=["-O3", "-std=c11"],
+    extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
 )
 
 setup(
