@@ -2,8 +2,8 @@
 """node._native: SHA-256 and RFC 6962 / RFC 9162 Merkle trees over the C core in native/.
 
 Same names, results and errors as the pure-Python twin node.merkle._py; node.merkle
-picks one of the two. The hashing runs in C (SHA-NI when the CPU has it) and
-releases the GIL for big inputs, so other threads keep running meanwhile.
+picks one of the two. The hashing runs in C (SHA-NI and AVX-512 when the CPU has
+them) and releases the GIL for big inputs, so other threads keep running meanwhile.
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
@@ -60,11 +60,10 @@ HASH_SIZE = ORE_HASH_SIZE
 MAX_PROOF = ORE_MAX_PROOF
 
 # Below these sizes the work is shorter than handing the GIL over and back.
-cdef Py_ssize_t NOGIL_BYTES = 1 << 16
-cdef Py_ssize_t NOGIL_LEAVES = 1 << 10
+cdef size_t NOGIL_BYTES = 1 << 16
+cdef size_t NOGIL_LEAVES = 1 << 10
 # Leaves copied, then hashed, per round trip through C: 128 KiB of 32-byte leaves.
-cdef enum:
-    LEAF_BATCH = 4096
+cdef size_t LEAF_BATCH = 4096
 cdef object UINT64_MAX = (1 << 64) - 1
 
 cdef uint8_t EMPTY_ROOT_BYTES[32]
@@ -78,7 +77,7 @@ def sha256(data) -> bytes:
     cdef uint8_t out[32]
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
-        if view.len >= NOGIL_BYTES:
+        if <size_t>view.len >= NOGIL_BYTES:
             with nogil:
                 ore_sha256(<const uint8_t *>view.buf, view.len, out)
         else:
@@ -107,7 +106,7 @@ def _select_sha256(bint shani=True, bint avx512=True) -> str:
     """Restricts the SHA-256 code to the allowed CPU features and names what runs.
 
     For tests, which use it to check every code path this CPU has; the defaults
-    restore the normal choice.
+    restore the normal choice. Not for use while other threads are hashing.
     """
     cdef unsigned allowed = 0
     if shani:
@@ -123,7 +122,7 @@ def leaf_hash(data) -> bytes:
     cdef uint8_t out[32]
     PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
     try:
-        if view.len >= NOGIL_BYTES:
+        if <size_t>view.len >= NOGIL_BYTES:
             with nogil:
                 ore_leaf_hash(<const uint8_t *>view.buf, view.len, out)
         else:
@@ -189,7 +188,7 @@ cdef class _LeafBatch:
         cdef size_t needed = end + length
         cdef void *grown
         if needed > self.data_capacity:
-            needed = max(needed, 2 * self.data_capacity, LEAF_BATCH * ORE_HASH_SIZE)
+            needed = max(needed, 2 * self.data_capacity, LEAF_BATCH * <size_t>ORE_HASH_SIZE)
             grown = PyMem_Realloc(self.data, needed)
             if grown == NULL:
                 raise MemoryError()
@@ -226,7 +225,7 @@ cdef class _LeafHashes:
         cdef void *grown
         if needed <= self.capacity and self.hashes != NULL:
             return 0
-        needed = max(needed, 2 * self.capacity, 1)
+        needed = max(needed, 2 * self.capacity, <size_t>1)
         grown = PyMem_Realloc(self.hashes, needed * ORE_HASH_SIZE)
         if grown == NULL:
             raise MemoryError()
@@ -237,7 +236,7 @@ cdef class _LeafHashes:
     cdef int _hash(self, _LeafBatch batch) except -1:
         self._reserve(self.size + batch.count)
         cdef uint8_t *out = self.hashes + ORE_HASH_SIZE * self.size
-        if batch.count >= <size_t>NOGIL_LEAVES or batch.offsets[batch.count] >= <size_t>NOGIL_BYTES:
+        if batch.count >= NOGIL_LEAVES or batch.offsets[batch.count] >= NOGIL_BYTES:
             with nogil:
                 ore_leaf_hashes(batch.data, batch.offsets, batch.count, out)
         else:
@@ -278,7 +277,7 @@ def merkle_root(leaves) -> bytes:
 cdef void _append_batch(ore_tree_builder *builder, _LeafBatch batch, uint8_t *hashes):
     """Hashes the batched leaves into hashes, appends them to builder, and empties batch."""
     cdef size_t count = batch.count
-    if batch.count >= <size_t>NOGIL_LEAVES or batch.offsets[batch.count] >= <size_t>NOGIL_BYTES:
+    if count >= NOGIL_LEAVES or batch.offsets[count] >= NOGIL_BYTES:
         with nogil:
             ore_leaf_hashes(batch.data, batch.offsets, count, hashes)
             ore_tree_builder_append(builder, hashes, count)
