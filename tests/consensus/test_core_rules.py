@@ -325,3 +325,17 @@ def test_next_height_messages_are_buffered_from_members_and_bounded() -> None:
     assert d.core.round == 2
     d.feed(vote(3, PREVOTE, 3, 0, NIL), vote(3, PREVOTE, 4, 0, NIL))  # h+1 from v3, h+2
     assert len(d.core._next_height.get(PUB[3], [])) == 1
+
+
+def test_exactly_two_thirds_is_not_a_quorum_and_exactly_one_third_does_not_skip() -> None:
+    """Power 4 of 6 is not "more than 2/3"; power 2 of 6 is not "more than 1/3"."""
+    weighted = ValidatorSet.of(Validator(f"v{i}", PUB[i], 3 if i == 3 else 1) for i in range(4))
+    d = Driver(validators=weighted)
+    d.feed(proposal(1, 1, 0, -1, X), BlockValidated(X, True))  # we prevote X: power 1
+    d.feed(vote(3, PREVOTE, 1, 0, NIL))  # 1 for X + 3 nil = 4 of 6 in all
+    assert timeouts(d.effects, Step.PREVOTE) == []
+    d.feed(vote(1, PREVOTE, 1, 0, X))  # 2 + 3 = 5 of 6: now 2f+1 of any kind
+    assert len(timeouts(d.effects, Step.PREVOTE)) == 1
+    assert d.core.locked_round == -1  # X holds 2 of 6
+    d.feed(vote(1, PREVOTE, 1, 4, NIL), vote(2, PREVOTE, 1, 4, NIL))  # 2 of 6 in round 4
+    assert d.core.round == 0
