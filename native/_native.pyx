@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+# cython: language_level=3
 """node._native: SHA-256 and RFC 6962 / RFC 9162 Merkle trees over the C core in native/.
 
 Same names, results and errors as the pure-Python twin node.merkle._py; node.merkle
@@ -7,10 +7,18 @@ them) and releases the GIL for big inputs, so other threads keep running meanwhi
 """
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_Check,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
+from cpython.list cimport PyList_CheckExact, PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject_LengthHint
 from cpython.number cimport PyNumber_Index
+from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
@@ -38,7 +46,6 @@ cdef extern from "merkle.h" nogil:
     void ore_leaf_hash(const uint8_t *data, size_t length, uint8_t *out)
     void ore_node_hash(const uint8_t *left, const uint8_t *right, uint8_t *out)
     void ore_leaf_hashes(const uint8_t *data, const size_t *offsets, size_t n, uint8_t *out)
-    void ore_tree_root(uint8_t *hashes, size_t n)
     ctypedef struct ore_tree_builder:
         pass
     void ore_tree_builder_init(ore_tree_builder *builder)
@@ -332,24 +339,33 @@ def consistency_proof(leaves, old_size) -> list:
     return _hash_list(proof, count)
 
 
+# The verifiers take exact built-in types only: a subclass could report a length
+# or elements other than the ones the C code reads.
+
 cdef inline bint _is_size(object value):
-    return isinstance(value, int) and 0 <= value <= UINT64_MAX
+    return type(value) is int and 0 <= value <= UINT64_MAX
 
 
 cdef inline bint _is_hash(object value):
-    return PyBytes_Check(value) and PyBytes_GET_SIZE(value) == ORE_HASH_SIZE
+    return PyBytes_CheckExact(value) and PyBytes_GET_SIZE(value) == ORE_HASH_SIZE
 
 
 cdef Py_ssize_t _copy_proof(object proof, uint8_t *out):
     """Copies a well-formed proof (a list or tuple of at most MAX_PROOF 32-byte bytes)
     into out and returns its length; -1 for anything else."""
-    if not isinstance(proof, (list, tuple)):
+    cdef Py_ssize_t n, i
+    cdef bint is_list = PyList_CheckExact(proof)
+    if is_list:
+        n = PyList_GET_SIZE(proof)
+    elif PyTuple_CheckExact(proof):
+        n = PyTuple_GET_SIZE(proof)
+    else:
         return -1
-    cdef Py_ssize_t n = len(proof), i
     if n > ORE_MAX_PROOF:
         return -1
+    # Nothing below runs Python code, so the list cannot change under the loop.
     for i in range(n):
-        item = proof[i]
+        item = <object>(PyList_GET_ITEM(proof, i) if is_list else PyTuple_GET_ITEM(proof, i))
         if not _is_hash(item):
             return -1
         memcpy(out + ORE_HASH_SIZE * i, PyBytes_AS_STRING(item), ORE_HASH_SIZE)

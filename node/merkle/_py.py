@@ -130,17 +130,21 @@ def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     return [_tree_root(hashes[lo:hi]) for lo, hi in reversed(parts)]
 
 
+# The verifiers take exact built-in types only, as the compiled core does: a
+# subclass could report a length or elements other than the ones hashed.
+
+
 def _is_size(value: object) -> bool:
-    return isinstance(value, int) and 0 <= value <= _MAX_SIZE
+    return type(value) is int and 0 <= value <= _MAX_SIZE
 
 
 def _is_hash(value: object) -> bool:
-    return isinstance(value, bytes) and len(value) == HASH_SIZE
+    return type(value) is bytes and len(value) == HASH_SIZE
 
 
 def _is_proof(proof: object) -> bool:
     return (
-        isinstance(proof, list | tuple)
+        type(proof) in (list, tuple)
         and len(proof) <= MAX_PROOF
         and all(_is_hash(p) for p in proof)
     )

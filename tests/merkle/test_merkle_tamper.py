@@ -133,6 +133,17 @@ def test_verdicts_on_altered_sizes_agree(native: ModuleType, twin: ModuleType) -
                 assert len(verdicts) == 1, (old, new, args)
 
 
+class LyingList(list):
+    """A proof whose reported length is not its real one."""
+
+    def __len__(self) -> int:
+        return 64
+
+
+class Hash(bytes):
+    pass
+
+
 GOOD_LEAF = b"lot-3"
 GOOD_TREE = _leaves(9)
 
@@ -169,6 +180,9 @@ MALFORMED_INCLUSION = {
     "proof nested": lambda p, r: (GOOD_LEAF, 3, 9, [p], r),
     "proof with None": lambda p, r: (GOOD_LEAF, 3, 9, [*p[:-1], None], r),
     "proof too long": lambda p, r: (GOOD_LEAF, 3, 9, p * 40, r),
+    "proof list subclass": lambda p, r: (GOOD_LEAF, 3, 9, LyingList(p), r),
+    "proof of bytes subclass": lambda p, r: (GOOD_LEAF, 3, 9, [Hash(x) for x in p], r),
+    "root bytes subclass": lambda p, r: (GOOD_LEAF, 3, 9, p, Hash(r)),
 }
 
 
@@ -177,6 +191,12 @@ def test_malformed_inclusion_input_is_false(impl: ModuleType, case: str) -> None
     proof, root = _good(impl)
     assert impl.verify_inclusion(GOOD_LEAF, 3, 9, proof, root)  # the unaltered original
     assert impl.verify_inclusion(*MALFORMED_INCLUSION[case](proof, root)) is False
+
+
+def test_sizes_must_be_plain_ints(impl: ModuleType) -> None:
+    proof, root = impl.inclusion_proof(GOOD_TREE, 1), impl.merkle_root(GOOD_TREE)
+    assert impl.verify_inclusion(b"lot-1", 1, 9, proof, root)
+    assert impl.verify_inclusion(b"lot-1", True, 9, proof, root) is False
 
 
 @pytest.mark.parametrize(
