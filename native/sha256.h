@@ -64,7 +64,7 @@ void ore_sha256_batch_avx512(const uint8_t *blocks, size_t nblocks, size_t count
 /* Points ore_sha256_compress and ore_sha256_batch at the fastest versions this
  * CPU runs among those allowed, and names them: "portable", "sha-ni", "avx512"
  * or "sha-ni+avx512" (single messages use the first, batches the second). Call
- * it before hashing threads start; switching later is safe but pointless. */
+ * it before any thread hashes: the pointers are plain, unsynchronised globals. */
 const char *ore_sha256_select(unsigned allowed);
 
 /* Streaming SHA-256 over a chosen compression function. */

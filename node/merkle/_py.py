@@ -144,9 +144,7 @@ def _is_hash(value: object) -> bool:
 
 def _is_proof(proof: object) -> bool:
     return (
-        type(proof) in (list, tuple)
-        and len(proof) <= MAX_PROOF
-        and all(_is_hash(p) for p in proof)
+        type(proof) in (list, tuple) and len(proof) <= MAX_PROOF and all(_is_hash(p) for p in proof)
     )
 
 
