@@ -1,9 +1,9 @@
 """SHA-256 against FIPS 180-4 / NIST known answers and hashlib, on every code path.
 
-Known answers: the SHA-256 examples of FIPS 180-4 (NIST CSRC "Examples with
-Intermediate Values": one-block "abc", the 448-bit two-block message), the
-896-bit message and one million 'a' of the NIST/FIPS 180-2 test set, and the
-empty message.
+Known answers: NIST's SHA-256 examples for FIPS 180-4 (CSRC "Examples with
+Intermediate Values": the one-block "abc" and the 448-bit two-block message),
+FIPS 180-2's long message of one million 'a', the 896-bit message of the
+SHA-384/512 examples, and the empty message.
 """
 
 from __future__ import annotations
