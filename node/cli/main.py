@@ -15,6 +15,7 @@ from typing import Any
 from node.cli.client import RpcCallError, RpcClient
 from node.cli.errors import CliError
 from node.crypto import KeyFileError, PrivateKey, devnet_key, load_key_file, write_key_file
+from node.crypto.keys import key_file_is_sealed
 
 DEFAULT_RPC = "http://127.0.0.1:26657/rpc"
 
@@ -29,6 +30,28 @@ def _read_json_arg(value: str) -> Any:
 
 # --- commands -----------------------------------------------------------------------
 
+def _passphrase(confirm: bool) -> bytes:
+    """ORECHAIN_KEY_PASSPHRASE, else asked on the terminal."""
+    import getpass
+    import os
+
+    env = os.environ.get("ORECHAIN_KEY_PASSPHRASE")
+    if env:
+        return env.encode()
+    if not sys.stdin.isatty():
+        raise CliError("a passphrase is needed: set ORECHAIN_KEY_PASSPHRASE or run in a terminal")
+    first = getpass.getpass("key passphrase: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise CliError("the passphrases differ")
+    if len(first) < 8:
+        raise CliError("use a passphrase of at least 8 characters")
+    return first.encode()
+
+
+def _load_signing_key(path: Path) -> PrivateKey:
+    return load_key_file(path, _passphrase(False) if key_file_is_sealed(path) else None)
+
+
 def cmd_keygen(args: argparse.Namespace) -> None:
     if args.devnet_org:
         key = devnet_key("orechain-devnet:" + args.devnet_org)
@@ -36,7 +59,8 @@ def cmd_keygen(args: argparse.Namespace) -> None:
         key = devnet_key("orechain-devnet-node:" + args.devnet_node)
     else:
         key = PrivateKey.generate()
-    write_key_file(Path(args.out), key, overwrite=args.force)
+    passphrase = _passphrase(True) if args.encrypt else None
+    write_key_file(Path(args.out), key, overwrite=args.force, passphrase=passphrase)
     print(key.public_key.hex())
 
 
@@ -92,11 +116,12 @@ def _load_or_create_config(home: Path, args: argparse.Namespace) -> Any:
                 write_key_file(config.key_path, PrivateKey.generate())
         overrides = {"genesis_file": args.genesis, "node_key_file": args.node_key,
                      "rpc_port": args.rpc_port, "p2p_port": args.p2p_port,
-                     "moniker": args.moniker, "rpc_host": args.rpc_host}
+                     "moniker": args.moniker, "rpc_host": args.rpc_host,
+                     "org_key_file": args.org_key, "passphrase_file": args.passphrase_file}
         for name, value in overrides.items():
             if value is not None:
                 setattr(config, name, str(Path(value).resolve())
-                        if name in ("genesis_file", "node_key_file") else value)
+                        if name.endswith("_file") else value)
         if args.peer:
             config.peers = list(args.peer)
         config.save()
@@ -116,7 +141,7 @@ def cmd_submit(args: argparse.Namespace) -> None:
     from node.cli.events import signed_event
 
     client = RpcClient(args.rpc)
-    key = load_key_file(Path(args.key))
+    key = _load_signing_key(Path(args.key))
     chain_id = args.chain_id or client.call("chain_genesis")["chain_id"]
     body = _read_json_arg(args.body)
     tx = signed_event(key, chain_id, args.kind, body, args.nonce)
@@ -197,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("keygen", help="create an Ed25519 key file (mode 0600)")
     k.add_argument("--out", required=True)
     k.add_argument("--force", action="store_true", help="overwrite an existing file")
+    k.add_argument("--encrypt", action="store_true",
+                   help="seal the key under a passphrase (argon2id + secretbox)")
     g = k.add_mutually_exclusive_group()
     g.add_argument("--devnet-org", help="the well-known devnet key of this org (never production)")
     g.add_argument("--devnet-node", help="the well-known devnet key of this node name")
@@ -218,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--p2p-port", type=int)
     r.add_argument("--peer", action="append", help="host:port of a peer (repeatable)")
     r.add_argument("--moniker")
+    r.add_argument("--org-key", help="org key for signing captured EPCIS events")
+    r.add_argument("--passphrase-file", help="unlocks passphrase-protected key files")
     r.add_argument("--log-json", action="store_true", help="structured JSON logs")
     r.set_defaults(func=cmd_run)
 

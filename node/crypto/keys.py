@@ -11,6 +11,8 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.signing
 
+from node.crypto.keystore import SEALED_TYPE, WrongPassphrase, open_seed, seal_seed
+
 PUBLIC_KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 
@@ -59,13 +61,19 @@ def devnet_key(label: str) -> PrivateKey:
     return PrivateKey(hashlib.sha256(label.encode()).digest())
 
 
-def write_key_file(path: Path, key: PrivateKey, *, overwrite: bool = False) -> None:
-    """Write `key` to `path` readable by the owner only, atomically."""
+def write_key_file(path: Path, key: PrivateKey, *, overwrite: bool = False,
+                   passphrase: bytes | None = None) -> None:
+    """Write `key` to `path` readable by the owner only, atomically; sealed under
+    `passphrase` (argon2id + secretbox) when one is given."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise KeyFileError(f"{path} already exists; refusing to overwrite a key")
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"type": "ed25519", "seed": key.seed.hex(), "public_key": key.public_key.hex()}
+    doc: dict[str, object] = {"type": "ed25519", "public_key": key.public_key.hex()}
+    if passphrase:
+        doc.update(type=SEALED_TYPE, **seal_seed(key.seed, passphrase))
+    else:
+        doc["seed"] = key.seed.hex()
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -76,7 +84,14 @@ def write_key_file(path: Path, key: PrivateKey, *, overwrite: bool = False) -> N
     os.replace(tmp, path)
 
 
-def load_key_file(path: Path) -> PrivateKey:
+def key_file_is_sealed(path: Path) -> bool:
+    try:
+        return json.loads(Path(path).read_text()).get("type") == SEALED_TYPE
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def load_key_file(path: Path, passphrase: bytes | None = None) -> PrivateKey:
     path = Path(path)
     try:
         doc = json.loads(path.read_text())
@@ -84,12 +99,23 @@ def load_key_file(path: Path) -> PrivateKey:
         raise KeyFileError(f"no key file at {path} (create one: orechain keygen)") from None
     except (OSError, ValueError) as exc:
         raise KeyFileError(f"key file {path} is not readable JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise KeyFileError(f"key file {path} is not an orechain key")
     try:
-        if doc.get("type") != "ed25519":
+        if doc.get("type") == SEALED_TYPE:
+            if not passphrase:
+                raise KeyFileError(f"key file {path} is passphrase-protected; give the "
+                                   "passphrase (ORECHAIN_KEY_PASSPHRASE or --passphrase-file)")
+            seed = open_seed(doc, passphrase)
+        elif doc.get("type") == "ed25519":
+            seed = bytes.fromhex(doc["seed"])
+        else:
             raise KeyFileError(f"key file {path} is not an ed25519 key")
-        key = PrivateKey(bytes.fromhex(doc["seed"]))
+        key = PrivateKey(seed)
+    except WrongPassphrase as exc:
+        raise KeyFileError(f"key file {path}: {exc}") from None
     except (AttributeError, KeyError, ValueError, TypeError):
-        raise KeyFileError(f"key file {path} has no valid 32-byte hex 'seed'") from None
+        raise KeyFileError(f"key file {path} has no valid 32-byte seed") from None
     if "public_key" in doc and doc["public_key"] != key.public_key.hex():
         raise KeyFileError(f"key file {path}: public_key does not match the seed")
     return key

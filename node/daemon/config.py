@@ -12,6 +12,7 @@ from typing import Any
 from node.types.genesis import Genesis, GenesisError
 
 CONFIG_FILE = "config.json"
+PASSPHRASE_ENV = "ORECHAIN_KEY_PASSPHRASE"
 
 
 class ConfigError(Exception):
@@ -30,6 +31,10 @@ class NodeConfig:
     p2p_port: int = 26656
     peers: list[str] = field(default_factory=list)  # "host:port" of other nodes
     rpc_token: str = ""  # bearer token for write methods from beyond loopback
+    rpc_rate_per_s: int = 2_000  # calls per second per client address (0: unlimited)
+    rpc_burst: int = 10_000
+    org_key_file: str = ""  # the org key this node signs captured EPCIS events with
+    passphrase_file: str = ""  # unlocks passphrase-protected key files at start
     log_json: bool = False
 
     @property
@@ -39,6 +44,10 @@ class NodeConfig:
     @property
     def key_path(self) -> Path:
         return _resolve(self.home, self.node_key_file)
+
+    @property
+    def org_key_path(self) -> Path:
+        return _resolve(self.home, self.org_key_file)
 
     def to_json(self) -> dict[str, Any]:
         doc = asdict(self)
@@ -67,6 +76,19 @@ class NodeConfig:
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         return cls(home=Path(home), **doc)
+
+    def passphrase(self) -> bytes | None:
+        """The key passphrase: ORECHAIN_KEY_PASSPHRASE, else the first line of passphrase_file."""
+        env = os.environ.get(PASSPHRASE_ENV)
+        if env:
+            return env.encode()
+        if self.passphrase_file:
+            path = _resolve(self.home, self.passphrase_file)
+            try:
+                return path.read_text().splitlines()[0].encode()
+            except (OSError, IndexError):
+                raise ConfigError(f"cannot read a passphrase from {path}") from None
+        return None
 
     def load_genesis(self) -> Genesis:
         if self.genesis_file:

@@ -21,6 +21,7 @@ from node.daemon.ledger import Ledger
 from node.daemon.mempool import Mempool
 from node.daemon.network import Network
 from node.p2p import PeerManager
+from node.rpc.access import AccessPolicy, RateLimiter
 from node.rpc.methods import RpcApi
 from node.rpc.openrpc import openrpc_document
 from node.rpc.server import MAX_BODY_BYTES, JsonRpcServer
@@ -38,7 +39,10 @@ class Node:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
         self.genesis = config.load_genesis()
-        self.key = load_key_file(config.key_path)
+        passphrase = config.passphrase()
+        self.key = load_key_file(config.key_path, passphrase)
+        self.org_key = (load_key_file(config.org_key_path, passphrase)
+                        if config.org_key_file else None)
         self.store = BlockStore(config.data_dir / "chain")
         self.ledger = Ledger(self.store, self.genesis)
         self.mempool = Mempool(self.store)
@@ -112,7 +116,8 @@ class Node:
     async def start(self) -> None:
         api = RpcApi(self, openrpc_document())
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        JsonRpcServer(api.handlers()).routes(app)
+        limiter = RateLimiter(self.config.rpc_rate_per_s, self.config.rpc_burst, time.monotonic)
+        JsonRpcServer(api.handlers(), AccessPolicy(self.config.rpc_token, limiter)).routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.rpc_host, self.config.rpc_port)

@@ -14,6 +14,7 @@ EVENT_REJECTED = -32010      # bad signature, wrong chain, unregistered key, mal
 NOT_FOUND = -32011           # no such tx, lot or block
 NOT_ACCEPTING = -32012       # mempool full or storage unavailable; retry later
 UNAUTHORIZED = -32013        # write method without the node's bearer token
+RATE_LIMITED = -32014        # too many calls from this client
 
 APPLICATION_ERRORS: dict[int, str] = {
     EVENT_REJECTED: "The event was refused at submission and is not on chain; the message "
@@ -22,6 +23,7 @@ APPLICATION_ERRORS: dict[int, str] = {
     NOT_ACCEPTING: "The node cannot take events right now (mempool full or disk "
                    "unavailable); nothing already accepted is lost. Retry later.",
     UNAUTHORIZED: "Write methods from beyond 127.0.0.1 need the node's bearer token.",
+    RATE_LIMITED: "This client sent more calls than the node's rate limit; slow down.",
 }
 
 

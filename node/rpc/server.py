@@ -13,12 +13,15 @@ from typing import Any
 
 from aiohttp import web
 
+from node.rpc.access import WRITE_METHODS, AccessPolicy
 from node.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    RATE_LIMITED,
+    UNAUTHORIZED,
     RpcError,
 )
 
@@ -46,8 +49,9 @@ def _depth(value: Any, limit: int) -> bool:
 
 
 class JsonRpcServer:
-    def __init__(self, methods: dict[str, Handler]) -> None:
+    def __init__(self, methods: dict[str, Handler], policy: AccessPolicy) -> None:
         self.methods = methods
+        self.policy = policy
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/rpc", self.handle_http)
@@ -63,6 +67,7 @@ class JsonRpcServer:
             payload = json.loads(raw, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             return self._reply(_error(None, RpcError(PARSE_ERROR, f"parse error: {exc}")))
+        may_write = self.policy.may_write(request.remote, request.headers.get("Authorization"))
         if not _depth(payload, MAX_JSON_DEPTH):
             return self._reply(_error(None, RpcError(
                 INVALID_REQUEST, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")))
@@ -72,17 +77,27 @@ class JsonRpcServer:
             if len(payload) > MAX_BATCH:
                 return self._reply(_error(None, RpcError(
                     INVALID_REQUEST, f"batch of {len(payload)} calls; the limit is {MAX_BATCH}")))
-            replies = [r for r in [await self.call(item) for item in payload] if r is not None]
+            if not self.policy.limiter.allow(request.remote or "", len(payload)):
+                return self._rate_limited()
+            replies = [r for r in [await self.call(item, may_write) for item in payload]
+                       if r is not None]
             return self._reply(replies) if replies else web.Response(status=204)
-        reply = await self.call(payload)
+        if not self.policy.limiter.allow(request.remote or ""):
+            return self._rate_limited()
+        reply = await self.call(payload, may_write)
         return self._reply(reply) if reply is not None else web.Response(status=204)
+
+    def _rate_limited(self) -> web.Response:
+        return self._reply(_error(None, RpcError(
+            RATE_LIMITED, f"rate limit of {self.policy.limiter.rate} calls/s exceeded; "
+            "retry after a pause")), 429)
 
     @staticmethod
     def _reply(body: Any, status: int = 200) -> web.Response:
         return web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
                             content_type="application/json")
 
-    async def call(self, request: Any) -> dict[str, Any] | None:
+    async def call(self, request: Any, may_write: bool) -> dict[str, Any] | None:
         """One JSON-RPC call; None for a notification (no id)."""
         if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
             return _error(None, RpcError(INVALID_REQUEST,
@@ -103,6 +118,10 @@ class JsonRpcServer:
         if handler is None:
             return _error(req_id, RpcError(METHOD_NOT_FOUND, f"method {method!r} not found; "
                                            "rpc.discover lists the methods"))
+        if method in WRITE_METHODS and not may_write:
+            return _error(req_id, RpcError(
+                UNAUTHORIZED, f"{method} from beyond 127.0.0.1 needs the node's bearer token "
+                "(Authorization: Bearer <rpc_token from config.json>)"))
         try:
             result = await handler(params)
         except RpcError as exc:

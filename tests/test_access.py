@@ -1,0 +1,98 @@
+"""Access control: sealed key files, bearer tokens for remote writes, rate limits."""
+
+import json
+import stat
+
+import pytest
+
+from node.crypto import KeyFileError, PrivateKey, load_key_file, write_key_file
+from node.crypto.keys import key_file_is_sealed
+from node.crypto.keystore import open_seed, seal_seed
+from node.rpc.access import AccessPolicy, RateLimiter, is_loopback
+from tests.helpers import NodeProcess, devnet_doc
+
+FAST = {"opslimit": 2, "memlimit": 8 * 1024 * 1024}
+
+
+def test_sealed_key_file_round_trip_and_failures(tmp_path, monkeypatch):
+    import node.crypto.keystore as ks
+
+    monkeypatch.setattr(ks, "OPSLIMIT", FAST["opslimit"])
+    monkeypatch.setattr(ks, "MEMLIMIT", FAST["memlimit"])
+    key = PrivateKey.generate()
+    path = tmp_path / "org.key"
+    write_key_file(path, key, passphrase=b"correct horse")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert key_file_is_sealed(path)
+    assert key.seed.hex() not in path.read_text()
+    assert load_key_file(path, b"correct horse") == key
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        load_key_file(path, b"wrong horse")
+    with pytest.raises(KeyFileError, match="passphrase-protected"):
+        load_key_file(path)
+    doc = json.loads(path.read_text())
+    sealed = bytearray(bytes.fromhex(doc["sealed_seed"]))
+    sealed[-1] ^= 1
+    doc["sealed_seed"] = sealed.hex()
+    path.write_text(json.dumps(doc))
+    with pytest.raises(KeyFileError, match="altered"):
+        load_key_file(path, b"correct horse")
+
+
+def test_key_derivation_settings_from_a_file_are_capped():
+    doc = seal_seed(b"\x01" * 32, b"pw", **FAST)
+    doc["memlimit"] = 1 << 40
+    with pytest.raises(ValueError, match="excessive"):
+        open_seed(doc, b"pw")
+
+
+def test_remote_writes_need_the_bearer_token():
+    limiter = RateLimiter(0, 0, lambda: 0.0)
+    with_token = AccessPolicy("s3cret-token", limiter)
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and not is_loopback("10.1.2.3")
+    assert with_token.may_write("127.0.0.1", None)
+    assert not with_token.may_write("10.1.2.3", None)
+    assert not with_token.may_write("10.1.2.3", "Bearer wrong")
+    assert not with_token.may_write("10.1.2.3", "s3cret-token")
+    assert with_token.may_write("10.1.2.3", "Bearer s3cret-token")
+    assert not AccessPolicy("", limiter).may_write("10.1.2.3", "Bearer ")
+
+
+def test_rate_limiter_refills_over_time():
+    now = [0.0]
+    limiter = RateLimiter(10, 20, lambda: now[0])
+    assert limiter.allow("a", 20)
+    assert not limiter.allow("a")
+    assert limiter.allow("b")  # buckets are per client
+    now[0] = 0.5
+    assert limiter.allow("a", 5)
+    assert not limiter.allow("a", 1)
+
+
+def test_daemon_answers_429_with_a_json_rpc_error_over_its_limit(tmp_path):
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(json.dumps(devnet_doc(validators=1)))
+    node = NodeProcess(tmp_path / "v1", genesis, "validator-1").start()
+    try:
+        config_path = tmp_path / "v1" / "config.json"
+        config = json.loads(config_path.read_text())
+        node.stop()
+        config.update(rpc_rate_per_s=5, rpc_burst=5)
+        config_path.write_text(json.dumps(config))
+        node.start()
+        import urllib.error
+        import urllib.request
+
+        codes = []
+        for _ in range(12):
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "chain_head"}).encode()
+            req = urllib.request.Request(node.rpc.url, data=body, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    codes.append(resp.status)
+            except urllib.error.HTTPError as exc:
+                codes.append(exc.code)
+                assert json.loads(exc.read())["error"]["code"] == -32014
+        assert 200 in codes and 429 in codes
+    finally:
+        node.stop()
