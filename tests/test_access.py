@@ -8,6 +8,7 @@ import pytest
 from node.crypto import KeyFileError, PrivateKey, load_key_file, write_key_file
 from node.crypto.keys import key_file_is_sealed
 from node.crypto.keystore import open_seed, seal_seed
+from node.daemon.config import NodeConfig
 from node.rpc.access import AccessPolicy, RateLimiter, is_loopback
 from tests.helpers import NodeProcess, devnet_doc
 
@@ -74,11 +75,10 @@ def test_daemon_answers_429_with_a_json_rpc_error_over_its_limit(tmp_path):
     genesis.write_text(json.dumps(devnet_doc(validators=1)))
     node = NodeProcess(tmp_path / "v1", genesis, "validator-1").start()
     try:
-        config_path = tmp_path / "v1" / "config.json"
-        config = json.loads(config_path.read_text())
         node.stop()
-        config.update(rpc_rate_per_s=5, rpc_burst=5)
-        config_path.write_text(json.dumps(config))
+        config = NodeConfig.load(tmp_path / "v1")
+        config.rpc_rate_per_s, config.rpc_burst = 5, 5
+        config.save()
         node.start()
         import urllib.error
         import urllib.request

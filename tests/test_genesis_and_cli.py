@@ -74,3 +74,25 @@ def test_keygen_writes_the_devnet_key(tmp_path):
     assert result.stdout.strip() == org_key("mine-1").public_key.hex()
     result = orechain("genesis", "--check", str(tmp_path / "missing.json"))
     assert result.returncode == 1 and "does not exist" in result.stderr
+
+
+def test_init_writes_a_commented_toml_config_that_loads_back(tmp_path):
+    from node.daemon.config import ConfigError, NodeConfig
+
+    home = tmp_path / "site-node"
+    result = orechain("init", "--home", str(home), "--rpc-port", "27123",
+                      "--peer", "127.0.0.1:26656")
+    assert result.returncode == 0, result.stderr
+    text = (home / "config.toml").read_text()
+    assert text.count("\n# ") >= 10  # every setting is explained
+    config = NodeConfig.load(home)
+    assert config.rpc_port == 27123 and config.peers == ["127.0.0.1:26656"]
+    assert config.key_path.exists()
+    assert orechain("init", "--home", str(home)).returncode == 1
+
+    (home / "config.toml").write_text(text + "\nrpc_prot = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown setting.*rpc_prot"):
+        NodeConfig.load(home)
+    (home / "config.toml").write_text(text.replace("rpc_port = 27123", 'rpc_port = "x"'))
+    with pytest.raises(ConfigError, match="rpc_port must be int"):
+        NodeConfig.load(home)

@@ -104,6 +104,17 @@ def cmd_run(args: argparse.Namespace) -> None:
     asyncio.run(node.run_until_signalled())
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    from node.daemon.config import CONFIG_FILE
+
+    home = Path(args.home).resolve()
+    if (home / CONFIG_FILE).exists() and not args.force:
+        raise CliError(f"{home / CONFIG_FILE} exists; edit it, or pass --force to rewrite it")
+    config = _load_or_create_config(home, args)
+    node_id = json.loads(config.key_path.read_text()).get("public_key", "?")
+    print(f"wrote {home / CONFIG_FILE}; node key {config.key_path} (node id {node_id})")
+
+
 def _load_or_create_config(home: Path, args: argparse.Namespace) -> Any:
     from node.daemon.config import CONFIG_FILE, ConfigError, NodeConfig
 
@@ -215,6 +226,20 @@ def cmd_status(args: argparse.Namespace) -> None:
 
 # --- parser -----------------------------------------------------------------------------
 
+def _node_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--home", required=True)
+    p.add_argument("--genesis", help="genesis file (default: the embedded devnet genesis)")
+    p.add_argument("--node-key", help="node key file (default: HOME/node.key, made if missing)")
+    p.add_argument("--rpc-host")
+    p.add_argument("--rpc-port", type=int)
+    p.add_argument("--p2p-port", type=int)
+    p.add_argument("--peer", action="append", help="host:port of a peer (repeatable)")
+    p.add_argument("--moniker")
+    p.add_argument("--org-key", help="org key for signing captured EPCIS events")
+    p.add_argument("--passphrase-file", help="unlocks passphrase-protected key files")
+    p.add_argument("--log-json", action="store_true", help="structured JSON logs")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="orechain", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -236,18 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--out")
     ge.set_defaults(func=cmd_genesis)
 
+    i = sub.add_parser("init", help="create HOME with a node key and a commented config.toml")
     r = sub.add_parser("run", help="run a node on HOME (created on first run)")
-    r.add_argument("--home", required=True)
-    r.add_argument("--genesis", help="genesis file (default: the embedded devnet genesis)")
-    r.add_argument("--node-key", help="node key file (default: HOME/node.key, made if missing)")
-    r.add_argument("--rpc-host")
-    r.add_argument("--rpc-port", type=int)
-    r.add_argument("--p2p-port", type=int)
-    r.add_argument("--peer", action="append", help="host:port of a peer (repeatable)")
-    r.add_argument("--moniker")
-    r.add_argument("--org-key", help="org key for signing captured EPCIS events")
-    r.add_argument("--passphrase-file", help="unlocks passphrase-protected key files")
-    r.add_argument("--log-json", action="store_true", help="structured JSON logs")
+    for cmd in (i, r):
+        _node_options(cmd)
+    i.add_argument("--force", action="store_true", help="rewrite an existing config.toml")
+    i.set_defaults(func=cmd_init)
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("devnet", help="run a local network of real node processes")

@@ -1,9 +1,11 @@
-"""Node configuration: HOME/config.json, written on first run and edited by operators."""
+"""Node configuration: HOME/config.toml, commented, written by `orechain init` (or the
+first `orechain run`) and edited by operators."""
 
 from __future__ import annotations
 
 import json
 import os
+import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 
 from node.types.genesis import Genesis, GenesisError
 
-CONFIG_FILE = "config.json"
+CONFIG_FILE = "config.toml"
 PASSPHRASE_ENV = "ORECHAIN_KEY_PASSPHRASE"
 
 
@@ -54,27 +56,39 @@ class NodeConfig:
         doc.pop("home")
         return doc
 
+    def to_toml(self) -> str:
+        lines = ["# orechain node configuration. Relative paths are relative to this folder.",
+                 "# Edit, then restart the node. `orechain run --help` lists the overrides.", ""]
+        for name, value in self.to_json().items():
+            lines.append(f"# {_SETTING_HELP[name]}")
+            lines.append(f"{name} = {_toml_value(value)}")
+            lines.append("")
+        return "\n".join(lines)
+
     def save(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         path = self.home / CONFIG_FILE
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        tmp.write_text(self.to_toml())
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, home: Path) -> NodeConfig:
         path = Path(home) / CONFIG_FILE
         try:
-            doc = json.loads(path.read_text())
+            doc = tomllib.loads(path.read_text())
         except FileNotFoundError:
-            raise ConfigError(f"no {CONFIG_FILE} in {home}; start once with "
-                              "`orechain run --home DIR` to create one") from None
-        except ValueError as exc:
-            raise ConfigError(f"{path} is not valid JSON: {exc}") from None
-        known = set(cls.__dataclass_fields__) - {"home"}
-        unknown = set(doc) - known
+            raise ConfigError(f"no {CONFIG_FILE} in {home}; create one with "
+                              "`orechain init --home DIR`") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        unknown = set(doc) - set(_SETTING_TYPES)
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+        for name, value in doc.items():
+            expected = _SETTING_TYPES[name]
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise ConfigError(f"{path}: {name} must be {expected.__name__}")
         return cls(home=Path(home), **doc)
 
     def passphrase(self) -> bytes | None:
@@ -94,6 +108,40 @@ class NodeConfig:
         if self.genesis_file:
             return load_genesis_file(_resolve(self.home, self.genesis_file))
         return default_genesis()
+
+
+_SETTING_HELP = {
+    "moniker": "A name for this node in logs and status.",
+    "node_key_file": "This node's Ed25519 key; its public key must be in the node registry.",
+    "genesis_file": "The network's genesis document; empty means the embedded devnet genesis.",
+    "rpc_host": "JSON-RPC listener address. Keep 127.0.0.1 unless clients elsewhere need it.",
+    "rpc_port": "JSON-RPC listener port (POST /rpc).",
+    "p2p_host": "Peer listener address; other operators' nodes connect here.",
+    "p2p_port": "Peer listener port.",
+    "peers": 'Peers to keep links to, as "host:port" or "<node key hex>@host:port".',
+    "rpc_token": "Bearer token required for write methods from beyond 127.0.0.1.",
+    "rpc_rate_per_s": "Calls per second allowed per client address (0: no limit).",
+    "rpc_burst": "Calls a client may make at once before the rate limit applies.",
+    "org_key_file": "Org key used to sign EPCIS events captured through this node.",
+    "passphrase_file": "File whose first line unlocks passphrase-protected key files.",
+    "log_json": "Write logs as one JSON object per line.",
+}
+_SETTING_TYPES: dict[str, type] = {
+    "moniker": str, "node_key_file": str, "genesis_file": str, "rpc_host": str,
+    "rpc_port": int, "p2p_host": str, "p2p_port": int, "peers": list, "rpc_token": str,
+    "rpc_rate_per_s": int, "rpc_burst": int, "org_key_file": str, "passphrase_file": str,
+    "log_json": bool,
+}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
 def _resolve(home: Path, name: str) -> Path:
