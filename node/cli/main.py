@@ -212,16 +212,13 @@ def cmd_verify(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    status = RpcClient(args.rpc).call("node_status")
-    if args.json:
-        print(json.dumps(status, indent=2))
-        return
-    for key in ("moniker", "name", "role", "chain_id", "height", "head_hash", "peers",
-                "syncing", "mempool_size", "version"):
-        value = status.get(key)
-        if key == "peers":
-            value = len(value or [])
-        print(f"{key:>13}: {value}")
+    from node.cli.status import render, watch
+
+    client = RpcClient(args.rpc)
+    if args.watch:
+        watch(client)
+    status = client.call("node_status")
+    print(json.dumps(status, indent=2) if args.json else render(status))
 
 
 # --- parser -----------------------------------------------------------------------------
@@ -304,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="a node's health at a glance")
     st.add_argument("--rpc", default=DEFAULT_RPC)
     st.add_argument("--json", action="store_true")
+    st.add_argument("--watch", action="store_true", help="redraw every second (sync progress)")
     st.set_defaults(func=cmd_status)
     return p
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,13 +24,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc)
 
 
+class HeightFilter(logging.Filter):
+    """Stamps every record with the node's current height, so each line says where the
+    node was when it happened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.height: Callable[[], int] = lambda: 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "height"):
+            record.height = self.height()
+        return True
+
+
+HEIGHT = HeightFilter()
+
+
 def setup_logging(as_json: bool, moniker: str, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(HEIGHT)
     if as_json:
         handler.setFormatter(JsonFormatter(moniker))
     else:
         handler.setFormatter(logging.Formatter(
-            f"%(asctime)s %(levelname)s {moniker} %(name)s: %(message)s"))
+            f"%(asctime)s %(levelname)s {moniker} h=%(height)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -18,6 +18,7 @@ from node.crypto import load_key_file
 from node.daemon.bft import BftDriver
 from node.daemon.config import NodeConfig
 from node.daemon.ledger import Ledger
+from node.daemon.logs import HEIGHT
 from node.daemon.mempool import Mempool
 from node.daemon.network import Network
 from node.p2p import PeerManager
@@ -56,6 +57,7 @@ class Node:
                        if self.is_validator else None)
         self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
                                self._wake_driver)
+        HEIGHT.height = lambda: self.ledger.height
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
