@@ -339,3 +339,13 @@ def test_exactly_two_thirds_is_not_a_quorum_and_exactly_one_third_does_not_skip(
     assert d.core.locked_round == -1  # X holds 2 of 6
     d.feed(vote(1, PREVOTE, 1, 4, NIL), vote(2, PREVOTE, 1, 4, NIL))  # 2 of 6 in round 4
     assert d.core.round == 0
+
+
+def test_past_round_proposal_is_kept_after_a_newer_one_arrives() -> None:
+    d = Driver()
+    d.feed(proposal(1, 1, 0, -1, X), BlockValidated(X, True))
+    d.feed(vote(1, PREVOTE, 1, 1, NIL), vote(2, PREVOTE, 1, 1, NIL))  # skip to round 1
+    d.feed(proposal(2, 1, 1, -1, Y), BlockValidated(Y, True))
+    out = d.feed(vote(1, PRECOMMIT, 1, 0, X), vote(2, PRECOMMIT, 1, 0, X),
+                 vote(3, PRECOMMIT, 1, 0, X))
+    assert [(e.block_hash, e.commit.round) for e in out if isinstance(e, Decide)] == [(X, 0)]
