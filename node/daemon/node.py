@@ -21,6 +21,9 @@ from node.daemon.ledger import Ledger
 from node.daemon.logs import HEIGHT
 from node.daemon.mempool import Mempool
 from node.daemon.network import Network
+from node.explorer.routes import register_routes as register_explorer
+from node.metrics.node_metrics import NodeMetrics
+from node.metrics.routes import register_routes as register_metrics
 from node.p2p import PeerManager
 from node.rpc.access import AccessPolicy, RateLimiter
 from node.rpc.methods import RpcApi
@@ -57,6 +60,10 @@ class Node:
                        if self.is_validator else None)
         self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
                                self._wake_driver)
+        self.metrics = NodeMetrics()
+        self.metrics.bind(height=lambda: self.ledger.height, peers=lambda: len(self.peers.peers()),
+                          mempool_size=lambda: len(self.mempool),
+                          peer_heights=lambda: self.network.peer_heights.values())
         HEIGHT.height = lambda: self.ledger.height
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -72,6 +79,7 @@ class Node:
             return "pending"
         self.ledger.check_tx(tx)
         self.mempool.add(tx)
+        self.metrics.tx_submitted(tx.tx_id)
         self.network.publish_tx(tx)
         self._wake_driver()
         return "pending"
@@ -87,6 +95,7 @@ class Node:
         self.network.resend_consensus(payload, node_key)
 
     def _publish_block(self, block: Block, commit: Commit) -> None:
+        self.metrics.block_final(commit.round, block.tx_ids)
         self.network.publish_block(block, commit)
 
     def pending(self, tx_id: bytes) -> Tx | None:
@@ -119,7 +128,10 @@ class Node:
         api = RpcApi(self, openrpc_document())
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         limiter = RateLimiter(self.config.rpc_rate_per_s, self.config.rpc_burst, time.monotonic)
-        JsonRpcServer(api.handlers(), AccessPolicy(self.config.rpc_token, limiter)).routes(app)
+        handlers = self.metrics.instrument_rpc(api.handlers())
+        JsonRpcServer(handlers, AccessPolicy(self.config.rpc_token, limiter)).routes(app)
+        register_metrics(app, self.metrics.registry)
+        register_explorer(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.rpc_host, self.config.rpc_port)
