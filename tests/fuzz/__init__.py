@@ -1,0 +1,1 @@
+"""Hostile-input fuzzing of decoders, p2p framing and a live node's JSON-RPC."""
