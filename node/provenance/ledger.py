@@ -20,6 +20,12 @@ from node.store import keys
 from node.store.kv import KV, WritableKV
 
 _EVENT_SUFFIX = struct.Struct(">QI")   # height, index: the tail of a lot_event_key
+GOV_EVENT = "event/"                   # governance_key(GOV_EVENT + height:20 + index:10)
+
+
+def _gov_event_name(height: int, index: int) -> str:
+    # Fixed-width decimal so the store's bytewise order is chain order.
+    return f"{GOV_EVENT}{height:020d}{index:010d}"
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,19 @@ class LedgerView:
         raw = self.kv.get(keys.governance_key(name))
         return _load(raw) if raw is not None else None
 
+    def governance_events(self, up_to_height: int) -> list[tuple[int, int, bytes]]:
+        """(height, index, tx_id) of every accepted governance tx at or below
+        `up_to_height`, in chain order: what a verifier replays before lot events."""
+        prefix = keys.governance_prefix(GOV_EVENT)
+        out = []
+        for key, tx_id in self.kv.iter_prefix(prefix):
+            name = key[len(prefix):-1]         # drop the NUL that ends every name
+            height, index = int(name[:20]), int(name[20:])
+            if height > up_to_height:
+                break
+            out.append((height, index, tx_id))
+        return out
+
     def lot_record(self, lot_id: str) -> dict[str, Any] | None:
         """The stored lot record as a plain map (queries need no Lot object)."""
         raw = self.kv.get(keys.lot_key(lot_id))
@@ -176,3 +195,8 @@ class Ledger(LedgerView):
 
     def index_event(self, lot_id: str, height: int, index: int, tx_id: bytes) -> None:
         self.kv.put(keys.lot_event_key(lot_id, height, index), tx_id)
+
+    def index_governance_event(self, height: int, index: int, tx_id: bytes) -> None:
+        """Record an accepted governance tx, so provenance answers can carry every
+        governance action the lot rules they prove depended on."""
+        self.kv.put(keys.governance_key(_gov_event_name(height, index)), tx_id)

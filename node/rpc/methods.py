@@ -11,7 +11,7 @@ from node.daemon.mempool import MempoolFull
 from node.provenance import query
 from node.provenance.schema import EventFormatError, validate_body
 from node.rpc.errors import EVENT_REJECTED, INVALID_PARAMS, NOT_ACCEPTING, NOT_FOUND, RpcError
-from node.rpc.proofs import BlockCache
+from node.rpc.proofs import BlockCache, provenance_answer
 from node.store import StoreError
 from node.types import Tx, TxFormatError
 
@@ -135,17 +135,7 @@ class RpcApi:
         direction = params.get("direction", "backward")
         if direction not in DIRECTIONS:
             raise RpcError(INVALID_PARAMS, f"direction must be one of {', '.join(DIRECTIONS)}")
-        lots, events = query.provenance(self.ledger.store, lot_id, direction)
-        cache = BlockCache(self.ledger.store)
-        event_list = [cache.event(h, i) for h, i, _ in events]
-        return {
-            "lot_id": lot_id,
-            "direction": direction,
-            "chain_id": self.ledger.chain_id,
-            "lots": lots,
-            "events": event_list,
-            "blocks": {str(h): cache.block_summary(h) for h in cache.heights()},
-        }
+        return provenance_answer(self.ledger.store, self.ledger.chain_id, lot_id, direction)
 
     async def chain_head(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"height": self.ledger.height, "hash": self.ledger.head_hash.hex(),

@@ -43,6 +43,7 @@ def _apply_tx(ledger: Ledger, genesis: Genesis, height: int, index: int, time_ms
     org = admitted_org(ledger, genesis.chain_id, tx)
     if tx.kind in GOV_KINDS:
         apply_governance(ledger, genesis.chain_id, tx.kind, tx.body, height)
+        ledger.index_governance_event(height, index, tx.tx_id)
         return
     ctx = EventContext(ledger=ledger, org=org, kind=tx.kind, body=tx.body, height=height,
                        time_ms=time_ms)

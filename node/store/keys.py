@@ -103,6 +103,12 @@ def governance_key(name: str) -> bytes:
     return STATE + b"gov/" + _text(name)
 
 
+def governance_prefix(name_prefix: str) -> bytes:
+    """The prefix of every governance_key whose name starts with `name_prefix` (the
+    name follows it, then the NUL terminator)."""
+    return STATE + b"gov/" + name_prefix.encode()
+
+
 # --- consensus working set ------------------------------------------------------------
 
 CANDIDATE = b"x/"      # x/<hash:32> -> a proposed block of the height in progress
