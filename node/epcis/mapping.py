@@ -160,19 +160,20 @@ def _object_event(ev: dict[str, Any], directory: Directory,
     if action == "ADD" and step == "commissioning":
         lots = _lots(ev, "quantityList", mass=True)
         site = _site(ev, directory)
-        extracted = _event_time(ev)
-        return [LotEvent("register_lot", {"lot_id": lot, "mass_g": grams, "site_id": site,
-                                          "extracted_at_ms": extracted,
+        origin = {"site_id": site, "extracted_at_ms": _event_time(ev)}
+        if (location := ext.get(ev, "location")) is not None:
+            origin["location"] = location
+        return [LotEvent("register_lot", {"lot_id": lot, "mass_g": grams, **origin,
                                           **_master_data(ev, ext, lot, "register_lot")})
                 for lot, grams in lots]
     if action != "OBSERVE":
         raise _Unmappable("action", f"{action!r} with bizStep {step!r} has no orechain "
                           "equivalent (ADD maps only with bizStep commissioning)")
+    if step in DISPATCH_STEPS and (export := ext.get(ev, "export")) is not None:
+        return [LotEvent("export", {"lot_id": lot, **_export_fields(export)})
+                for lot, _ in _lots(ev, "quantityList", mass=False)]
     if step in DISPATCH_STEPS:
         lots = _lots(ev, "quantityList", mass=True)
-        if (export := ext.get(ev, "export")) is not None:
-            return [LotEvent("export", {"lot_id": lot, **_export_fields(export)})
-                    for lot, _ in lots]
         common = {"to_org": _recipient(ev, directory)}
         for term, field in (("carrierOrg", "carrier_org"), ("vehicle", "vehicle")):
             if (value := ext.get(ev, term)) is not None:
@@ -238,14 +239,17 @@ _HANDLERS: dict[Any, Callable[[dict[str, Any], Directory, Extensions], list[LotE
 
 # --- fields -----------------------------------------------------------------------------
 
-def _biz_step(ev: dict[str, Any]) -> str | None:
-    step = ev.get("bizStep")
-    if not isinstance(step, str):
-        return None
+def normalise_biz_step(step: str) -> str:
+    """A CBV business step as its bare word, from any of its URI forms."""
     for form in _BIZSTEP_FORMS:
         if step.startswith(form):
             return step[len(form):]
     return step
+
+
+def _biz_step(ev: dict[str, Any]) -> str | None:
+    step = ev.get("bizStep")
+    return normalise_biz_step(step) if isinstance(step, str) else None
 
 
 def _no_instances(ev: dict[str, Any], field: str) -> None:
