@@ -48,6 +48,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_base(count: int = 80) -> int:
+    """A base port with `count` free ports above it, below the kernel's ephemeral range so
+    outbound connections of concurrent tests cannot take them between check and use."""
+    import random
+
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 30_000 - count, 2)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no block of free ports found")
+
+
 class NodeProcess:
     """A real `orechain run` process on loopback ports."""
 
@@ -135,3 +153,21 @@ def wait_final(rpc: RpcClient, tx_id: str, timeout: float = 20) -> dict[str, Any
             return result
         time.sleep(0.05)
     raise TimeoutError(f"tx {tx_id} still pending after {timeout}s")
+
+
+def apt_install(package: str, binary: str) -> str:
+    """Path of `binary`, installing the Debian `package` first if it is missing (tests run
+    as root on CI machines that start without it)."""
+    import shutil
+
+    found = shutil.which(binary)
+    if found:
+        return found
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", package], check=True, capture_output=True,
+                   env=env, timeout=600)
+    found = shutil.which(binary)
+    if not found:
+        raise RuntimeError(f"installing {package} did not provide {binary}")
+    return found

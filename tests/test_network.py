@@ -12,7 +12,7 @@ import time
 import pytest
 
 from node.cli.devnet import plan_devnet
-from tests.helpers import NodeProcess, event, free_port, wait_final
+from tests.helpers import NodeProcess, event, free_port_base, wait_final
 
 pytestmark = pytest.mark.network
 
@@ -26,8 +26,7 @@ def lot(i: int) -> dict:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
     home = tmp_path_factory.mktemp("net")
-    base = free_port() // 2 * 2 - 100 if free_port() > 20000 else 30000
-    entries = plan_devnet(home, base, full_nodes=1)
+    entries = plan_devnet(home, free_port_base(), full_nodes=1)
     nodes = []
     for e in entries:
         n = NodeProcess.__new__(NodeProcess)

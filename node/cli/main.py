@@ -101,7 +101,11 @@ def cmd_run(args: argparse.Namespace) -> None:
         node = Node(config)
     except (ConfigError, KeyFileError) as exc:
         raise CliError(str(exc)) from None
-    asyncio.run(node.run_until_signalled())
+    try:
+        asyncio.run(node.run_until_signalled())
+    except OSError as exc:  # a listener's port is taken, or the address is not ours
+        raise CliError(f"cannot start the node: {exc.strerror or exc} (check rpc_port, "
+                       f"p2p_port and the hosts in {home}/config.toml)") from None
 
 
 def cmd_init(args: argparse.Namespace) -> None:

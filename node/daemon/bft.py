@@ -44,6 +44,7 @@ from node.consensus import (
 )
 from node.consensus.inputs import Input
 from node.crypto import PrivateKey
+from node.daemon.clock import ClockGuard
 from node.daemon.ledger import Executed, InvalidBlock, Ledger
 from node.daemon.mempool import Mempool
 from node.store import keys
@@ -82,6 +83,7 @@ class BftDriver:
         self.signer = GuardedSigner(key, FileSignerState(data_dir / "signer_state.json"))
         self.wal = FileWAL(data_dir / "consensus.wal")
         self.timeouts = timeouts_from(ledger.genesis.params)
+        self.clock = ClockGuard(ledger.genesis.params["max_clock_drift_ms"], clock_ms)
         self.core = self._new_core()
         self._queue: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
         self._blocks: dict[bytes, Block] = {}
@@ -152,7 +154,7 @@ class BftDriver:
     def _send_own(self, node_key: bytes | None) -> None:
         if not self.running_height:
             return
-        for message in self.core.own_messages():
+        for message in self.core.messages_to_regossip():
             payload = self._wire(message)
             if payload is not None:
                 self._resend(payload, node_key)
@@ -198,6 +200,9 @@ class BftDriver:
             if block.hash != proposal.block_hash:
                 return
             if proposal.height == self.next_height:
+                if not self.clock.timely(proposal.pol_round, block.header.time_ms,
+                                         proposal.proposer):
+                    return
                 self._blocks.setdefault(block.hash, block)
                 self.ledger.store.save_candidate(block, sync=False)
             event: Input = ProposalReceived(proposal)

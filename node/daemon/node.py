@@ -118,6 +118,8 @@ class Node:
                        "height": self.network.peer_heights.get(p.node_key)}
                       for p in self.peers.peers()],
             "syncing": self.network.syncing,
+            "clock_skew_ms": self.driver.clock.skew_estimate_ms() if self.driver else None,
+            "clock_suspect": self.driver.clock.own_clock_suspect() if self.driver else False,
             "mempool_size": len(self.mempool),
             "rpc": f"http://{self.config.rpc_host}:{self.config.rpc_port}/rpc",
         }
