@@ -17,6 +17,8 @@ def test_verdicts():
     assert verdict({**BASE, "peers": [peer(40)]}).startswith("OK")
     behind = verdict({**BASE, "peers": [peer(100)]})
     assert behind.startswith("SYNCING") and "60 blocks behind" in behind
+    skewed = verdict({**BASE, "peers": [peer(40)], "clock_suspect": True, "clock_skew_ms": -9000})
+    assert skewed.startswith("CLOCK") and "9000 ms" in skewed
 
 
 def test_progress_bar_and_render():

@@ -24,6 +24,9 @@ def best_known_height(status: dict[str, Any]) -> int:
 def verdict(status: dict[str, Any]) -> str:
     """One word an operator can act on, with the reason."""
     target = best_known_height(status)
+    if status.get("clock_suspect"):
+        return (f"CLOCK: this node's clock is about {abs(status.get('clock_skew_ms') or 0)} ms "
+                "off the validators'; its proposals and votes on time are refused (fix NTP)")
     if not status.get("peers"):
         return "ISOLATED: no peers (check --peer addresses, firewalls, and that this node's key "\
                "is in the genesis node registry)"
