@@ -19,6 +19,7 @@ from node.rpc.proofs import AuditTree
 from node.state.schedule import validator_set_at
 from node.types.genesis import Genesis
 from tests.lightclient.builder import LocalChain, node_key
+from tests.lightclient.tamper import default_stride, flip_all, sample_positions
 from tests.provenance.lotchain import devnet_genesis
 
 A, B, M, C = "PK-CU-2026-0101", "PK-CU-2026-0102", "PK-CU-2026-0103", "PK-CU-2026-0104-C"
@@ -154,3 +155,14 @@ def test_answer_for_another_lot_or_direction_is_refused(chain: LocalChain,
         verify_provenance({**answer, "direction": "sideways"}, genesis)
     with pytest.raises(VerificationError, match="unknown fields"):
         verify_provenance({**answer, "note": "trust me"}, genesis)
+
+
+def test_flipping_any_byte_of_an_answer_makes_it_fail(chain: LocalChain,
+                                                      genesis: Genesis) -> None:
+    text = json.dumps(chain.answer(C, "both"), indent=1)
+    positions = sample_positions(text, default_stride())
+    outcome = flip_all(text, genesis, positions)
+    assert outcome.tried == len(positions) > len(text) // 5
+    assert outcome.verified == [], [text[p - 40:p + 40] for p in outcome.verified[:5]]
+    assert outcome.identical == []       # XOR 0x01 never yields the same JSON value
+    assert len(outcome.reasons) > 10     # refused for many different reasons
