@@ -24,9 +24,32 @@ class CodecError(ValueError):
     """Input is not the canonical encoding of an allowed value."""
 
 
+_SCALARS = frozenset({str, int, bytes, bool, type(None)})
+
+
 def _canonical(value: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise CodecError(f"value nested deeper than {MAX_DEPTH} levels")
+    kind = type(value)
+    # Exact built-in types take the fast branches: this walk runs on every encode and
+    # decode of a tx, a block and a state record, so it dominates per-tx cost.
+    if kind in _SCALARS:
+        return value
+    if kind is list or kind is tuple:
+        if depth == MAX_DEPTH and value:
+            raise CodecError(f"value nested deeper than {MAX_DEPTH} levels")
+        return [v if type(v) in _SCALARS else _canonical(v, depth + 1) for v in value]
+    if kind is dict and all(type(k) is str for k in value):
+        if depth == MAX_DEPTH and value:
+            raise CodecError(f"value nested deeper than {MAX_DEPTH} levels")
+        # For str, code point order is UTF-8 byte order, so a plain sort is bytewise.
+        return {k: (v if type(v) in _SCALARS else _canonical(v, depth + 1))
+                for k, v in sorted(value.items())}
+    return _canonical_subclass(value, depth)
+
+
+def _canonical_subclass(value: Any, depth: int) -> Any:
+    """The general rules, for subclasses of the built-in types and for refusals."""
     if value is None or isinstance(value, (bool, int, bytes, str)):
         return value
     if isinstance(value, float):

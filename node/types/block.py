@@ -133,7 +133,10 @@ class Block:
             txs = tuple(Tx.decode(b) for b in tx_blobs)
         except (ValueError, TypeError, TxFormatError, codec.CodecError) as exc:
             raise ValueError(f"malformed block: {exc}") from None
-        return cls(header, txs)
+        block = cls(header, txs)
+        # Proven canonical by codec.decode: keep the bytes instead of re-encoding them.
+        block.__dict__["encoded"] = bytes(data)
+        return block
 
     def structure_errors(self) -> list[str]:
         """Checks that need nothing but the block itself."""

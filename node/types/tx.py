@@ -18,6 +18,11 @@ from node.merkle import sha256
 MAX_TX_BYTES = 64 * 1024
 _KIND = re.compile(r"^[a-z][a-z_]{0,31}$")
 _NONCE_LIMIT = 1 << 63
+# msgpack headers of the canonical encodings: fixarray of 5 (unsigned) and of 6 (signed)
+# fields, and bin 8 of 64 bytes for the signature.
+_UNSIGNED_HEADER = b"\x95"
+_SIGNED_HEADER = b"\x96"
+_SIGNATURE_PREFIX = b"\xc4\x40"
 
 
 class TxFormatError(ValueError):
@@ -63,7 +68,9 @@ class Tx:
     def encoded(self) -> bytes:
         if not self.signature:
             raise TxFormatError("transaction is not signed")
-        data = codec.encode([*self.unsigned_fields(), self.signature])
+        # The canonical 6-array is the 5-array of signing_bytes with its one-byte header
+        # bumped and the 64-byte signature appended as bin 8: no second walk of the body.
+        data = _SIGNED_HEADER + self.signing_bytes[1:] + _SIGNATURE_PREFIX + self.signature
         if len(data) > MAX_TX_BYTES:
             raise TxFormatError(f"transaction is {len(data)} bytes, over the {MAX_TX_BYTES} limit")
         return data
@@ -89,6 +96,12 @@ class Tx:
         tx = cls(*fields)
         if not tx.signature:
             raise TxFormatError("transaction is not signed")
+        data = bytes(data)
+        # codec.decode proved `data` canonical, so it is the encoding, and the signed
+        # prefix is a slice of it: seed both caches rather than re-encode the body.
+        tx.__dict__["encoded"] = data
+        tx.__dict__["signing_bytes"] = _UNSIGNED_HEADER + data[1:-len(_SIGNATURE_PREFIX)
+                                                             - SIGNATURE_SIZE]
         return tx
 
     # JSON form used by the RPC: keys and signature as lowercase hex.

@@ -1,0 +1,63 @@
+"""Per-event primitives: canonical codec of a tx, Ed25519 sign and verify, and the
+synced LevelDB commit of a 1,000-tx block.
+
+    python -m pytest benches/bench_primitives.py -p no:cacheprovider
+
+The verify figure is the machine's Ed25519 ceiling that docs/performance.md divides
+the network's throughput by.
+"""
+
+from __future__ import annotations
+
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from benches.workload import EventStream, commit_for, validator_key
+from node import codec
+from node.crypto import verify
+from node.daemon.ledger import Ledger
+from node.types import Tx
+
+
+def _tx() -> Tx:
+    return EventStream("prim", 0).next_pair()[0]
+
+
+def test_codec_encode_tx(benchmark: BenchmarkFixture) -> None:
+    tx = _tx()
+    fields = [*tx.unsigned_fields(), tx.signature]
+    assert benchmark(codec.encode, fields) == tx.encoded
+
+
+def test_codec_decode_tx(benchmark: BenchmarkFixture) -> None:
+    """Tx.decode: msgpack, the canonical re-encode check, and the field checks."""
+    tx = _tx()
+    assert benchmark(Tx.decode, tx.encoded).tx_id == tx.tx_id
+
+
+def test_ed25519_sign(benchmark: BenchmarkFixture) -> None:
+    key = validator_key()
+    message = _tx().signing_bytes
+    assert len(benchmark(key.sign, message)) == 64
+
+
+def test_ed25519_verify(benchmark: BenchmarkFixture) -> None:
+    tx = _tx()
+    assert benchmark(verify, tx.signer, tx.signing_bytes, tx.signature)
+
+
+def test_store_commit_1000_tx_block(benchmark: BenchmarkFixture, ledger: Ledger,
+                                    stream: EventStream) -> None:
+    """The synced write batch of a block: block, commit, results, indexes, state, head."""
+    key = validator_key()
+
+    def next_block():  # type: ignore[no-untyped-def]
+        executed = ledger.build_block(ledger.head_time_ms + 1000, key.public_key,
+                                      list(stream.events(1000)))
+        return (executed, commit_for(ledger, executed, key)), {}
+
+    def commit(executed, certificate) -> None:  # type: ignore[no-untyped-def]
+        ledger.store.commit_block(executed.block, certificate, executed.results,
+                                  executed.state)
+
+    benchmark.pedantic(commit, setup=next_block, rounds=5)
+    assert ledger.height == 5
