@@ -21,6 +21,7 @@ from node.daemon.ledger import Ledger
 from node.daemon.logs import HEIGHT
 from node.daemon.mempool import Mempool
 from node.daemon.network import Network
+from node.epcis.routes import register_routes as register_epcis
 from node.explorer.routes import register_routes as register_explorer
 from node.metrics.node_metrics import NodeMetrics
 from node.metrics.routes import register_routes as register_metrics
@@ -131,7 +132,9 @@ class Node:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         limiter = RateLimiter(self.config.rpc_rate_per_s, self.config.rpc_burst, time.monotonic)
         handlers = self.metrics.instrument_rpc(api.handlers())
-        JsonRpcServer(handlers, AccessPolicy(self.config.rpc_token, limiter)).routes(app)
+        policy = AccessPolicy(self.config.rpc_token, limiter)
+        JsonRpcServer(handlers, policy).routes(app)
+        register_epcis(app, self, policy.may_write)
         register_metrics(app, self.metrics.registry)
         register_explorer(app)
         self._runner = web.AppRunner(app, access_log=None)

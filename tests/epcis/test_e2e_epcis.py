@@ -16,11 +16,7 @@ from node.epcis.export import CONTEXT, provenance_to_epcis
 from tests.epcis.fixtures import devnet_directory, gs1_example, schema_errors
 from tests.helpers import NodeProcess, devnet_doc, event, org_key, wait_final
 
-# Until node.daemon.node calls register_routes the daemon has no /epcis/ routes; strict,
-# so the wiring commit must drop this mark (an unexpected pass fails the run).
-pytestmark = [pytest.mark.network,
-              pytest.mark.xfail(strict=True, reason="EPCIS routes not yet wired into the "
-                                "daemon (docs/epcis.md, Wiring)")]
+pytestmark = pytest.mark.network
 
 LOT = "PK-CU-2026-0101"
 DL_LOT = "https://id.gs1.org/01/00614141777778/10/ORE7"
