@@ -24,6 +24,9 @@ native = Extension(
 setup(
     packages=[*find_packages(include=["node", "node.*"]), "node.genesis"],
     package_dir={"node.genesis": "genesis"},
-    package_data={"node.genesis": ["*.json"]},
+    package_data={
+        "node.genesis": ["*.json"],
+        "node.explorer": ["static/*.html", "static/*.css", "static/js/*.js"],
+    },
     ext_modules=cythonize([native], language_level=3),
 )
