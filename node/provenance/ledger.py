@@ -18,6 +18,7 @@ from node import codec
 from node.provenance.lot import Lot
 from node.store import keys
 from node.store.kv import KV, WritableKV
+from node.types.genesis import DEFAULT_PARAMS
 
 _EVENT_SUFFIX = struct.Struct(">QI")   # height, index: the tail of a lot_event_key
 GOV_EVENT = "event/"                   # governance_key(GOV_EVENT + height:20 + index:10)
@@ -114,6 +115,9 @@ class LedgerView:
 
     def param(self, name: str) -> int:
         raw = self.kv.get(keys.param_key(name))
+        if raw is None and name in DEFAULT_PARAMS:
+            # A parameter added after this chain's genesis was written reads its default.
+            return DEFAULT_PARAMS[name]
         if raw is None:
             raise KeyError(f"network parameter {name} is not in state")
         value: int = _load(raw)
@@ -129,6 +133,13 @@ class LedgerView:
     def governance(self, name: str) -> Any:
         raw = self.kv.get(keys.governance_key(name))
         return _load(raw) if raw is not None else None
+
+    def governance_items(self, name_prefix: str) -> list[tuple[str, Any]]:
+        """(name, value) of every governance-namespace record whose name starts with
+        `name_prefix`, in bytewise name order (licences, royalties, units, flags)."""
+        prefix = keys.governance_prefix(name_prefix)
+        return [((name_prefix.encode() + key[len(prefix):-1]).decode(), _load(raw))
+                for key, raw in self.kv.iter_prefix(prefix)]
 
     def governance_events(self, up_to_height: int) -> list[tuple[int, int, bytes]]:
         """(height, index, tx_id) of every accepted governance tx at or below
@@ -189,6 +200,9 @@ class Ledger(LedgerView):
 
     def put_governance(self, name: str, value: Any) -> None:
         self.kv.put(keys.governance_key(name), codec.encode(value))
+
+    def delete_governance(self, name: str) -> None:
+        self.kv.delete(keys.governance_key(name))
 
     def put_lot(self, lot: Lot) -> None:
         self.kv.put(keys.lot_key(lot.lot_id), codec.encode(lot.to_record()))

@@ -30,6 +30,8 @@ class EventContext:
     body: dict[str, Any]
     height: int
     time_ms: int
+    index: int = 0          # the tx's place in its block, and its id: asset records
+    tx_id: bytes = b""      # (royalties, unit events, flags) link back to the tx
 
 
 Rule = Callable[[EventContext], list[str]]
@@ -321,6 +323,8 @@ def export(ctx: EventContext) -> list[str]:
     lot = _movable(ctx, b["lot_id"])
     record = {"destination": b["destination"], "buyer": b["buyer"],
               "permit_ref": b["permit_ref"], "height": ctx.height, "time_ms": ctx.time_ms}
+    if "declared_value" in b:
+        record["declared_value"] = dict(b["declared_value"])
     _update(ctx, lot, status=EXPORTED, export=record)
     return [lot.lot_id]
 

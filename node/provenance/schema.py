@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from node.provenance.codes import ELEMENTS, ISO3166_ALPHA2
+from node.provenance.currencies import ISO4217
 from node.types.genesis import MINERALS, ROLES, SITE_KINDS
 
 PPM = 1_000_000
@@ -33,9 +34,15 @@ SIGNATURE_HEX = re.compile(r"^[0-9a-f]{128}$")
 
 LOT_KINDS = ("register_lot", "assay", "dispatch", "receive", "split", "merge", "transform",
              "export", "attest", "flag", "hold", "release")
+# Lot-backed units (docs/assets.md): judged by node.provenance.units, not lot events.
+UNIT_KINDS = ("tokenize", "transfer_units", "redeem_units")
 GOV_KINDS = ("gov_add_org", "gov_add_site", "gov_add_key", "gov_revoke_key",
-             "gov_rotate_key", "gov_revoke_org", "gov_set_validators")
-KINDS = LOT_KINDS + GOV_KINDS
+             "gov_rotate_key", "gov_revoke_org", "gov_set_validators",
+             "grant_licence", "revoke_licence", "set_royalty_schedule")
+KINDS = LOT_KINDS + UNIT_KINDS + GOV_KINDS
+MAX_CAPACITY_G = 10**15        # a licence's annual capacity: far above any real mine
+MAX_VALUE = 10**18             # a declared value in minor units (fits a signed int64)
+MAX_BENEFICIARIES = 16
 
 
 class EventFormatError(ValueError):
@@ -191,6 +198,35 @@ approvals = list_of(record({"key": public_key,
                                                  "an Ed25519 signature (128 hex digits)")}),
                     1, MAX_APPROVALS, distinct=True, key=lambda a: a.get("key"))
 
+
+
+def _one_subject(check: Check) -> Check:
+    """An attest names exactly one subject: a lot, or an account (an org, e.g. the KYC
+    attestation that admits an investor to hold units)."""
+    def subject(value: Any, path: str) -> None:
+        if isinstance(value, dict) and ("lot_id" in value) == ("org_id" in value):
+            raise _fail(path, "must name exactly one subject: lot_id (a lot) or org_id (an "
+                              "account, e.g. the KYC attestation of an investor)")
+        check(value, path)
+    return subject
+
+
+def _shares_within_value(check: Check) -> Check:
+    def within(value: Any, path: str) -> None:
+        check(value, path)
+        total = sum(share["share_ppm"] for share in value["shares"])
+        if total > PPM:
+            raise _fail(f"{path}.shares", f"shares sum to {total} ppm, more than the whole "
+                                          f"declared value ({PPM} ppm)")
+    return within
+
+
+units = integer(1, MAX_MASS_G, "units (grams of contained metal)")
+element = one_of(ELEMENTS, "element symbol (e.g. Cu, Sb, Nd)")
+royalty_shares = list_of(record({"beneficiary": ident,
+                                 "share_ppm": integer(1, PPM, "ppm of the declared value")}),
+                         1, MAX_BENEFICIARIES, distinct=True, key=lambda s: s.get("beneficiary"))
+
 _SCHEMAS: dict[str, Check] = {
     "register_lot": record(
         {"lot_id": lot_id, "mineral": mineral, "form": form, "mass_g": mass_g,
@@ -221,12 +257,17 @@ _SCHEMAS: dict[str, Check] = {
         {"lot_id": lot_id,
          "destination": one_of(ISO3166_ALPHA2, "ISO 3166-1 alpha-2 country code (e.g. CN, DE)"),
          "buyer": text(128), "permit_ref": text(64)},
-        {"documents": documents}),
-    "attest": record({"lot_id": lot_id, "standard": text(64), "finding": text(1024)},
-                     {"documents": documents}),
+        {"declared_value": record({"amount": integer(1, MAX_VALUE, "minor currency units"),
+                                   "currency": one_of(ISO4217, "ISO 4217 currency code")}),
+         "documents": documents}),
+    "attest": _one_subject(record({"standard": text(64), "finding": text(1024)},
+                                  {"lot_id": lot_id, "org_id": ident, "documents": documents})),
     "flag": record({"lot_id": lot_id, "reason": reason}),
     "hold": record({"lot_id": lot_id, "reason": reason}),
     "release": record({"lot_id": lot_id, "reason": reason}),
+    "tokenize": record({"lot_id": lot_id, "element": element, "units": units}),
+    "transfer_units": record({"lot_id": lot_id, "to_org": ident, "units": units}),
+    "redeem_units": record({"lot_id": lot_id, "units": units}),
     # Governance: `approvals` are admin signatures over the rest of the body
     # (node.state.governance.approval_message).
     "gov_add_org": record(
@@ -250,4 +291,14 @@ _SCHEMAS: dict[str, Check] = {
                                1, MAX_VALIDATORS, distinct=True,
                                key=lambda v: v.get("node_key")),
          "approvals": approvals}),
+    "grant_licence": record(
+        {"licence_id": ident, "org_id": ident,
+         "roles": list_of(one_of(ROLES, "role"), 1, len(ROLES), distinct=True),
+         "expires_at_ms": time_ms, "approvals": approvals},
+        {"sites": list_of(ident, 1, MAX_CHILDREN, distinct=True),
+         "minerals": list_of(mineral, 1, len(MINERALS), distinct=True),
+         "annual_capacity_g": integer(1, MAX_CAPACITY_G, "grams per year")}),
+    "revoke_licence": record({"licence_id": ident, "reason": reason, "approvals": approvals}),
+    "set_royalty_schedule": _shares_within_value(record(
+        {"mineral": mineral, "shares": royalty_shares, "approvals": approvals})),
 }

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from node.provenance.ledger import Ledger
-from node.provenance.rules import EventContext, RuleError, apply_event
+from node.provenance.rules import EventContext, RuleError
 from node.provenance.schema import GOV_KINDS
 from node.state.admission import AdmissionError, admitted_org
+from node.state.assets import apply_event_with_assets
 from node.state.governance import apply_governance
 from node.store.kv import Overlay
 from node.types.block import TxResult
@@ -46,6 +47,6 @@ def _apply_tx(ledger: Ledger, genesis: Genesis, height: int, index: int, time_ms
         ledger.index_governance_event(height, index, tx.tx_id)
         return
     ctx = EventContext(ledger=ledger, org=org, kind=tx.kind, body=tx.body, height=height,
-                       time_ms=time_ms)
-    for lot_id in apply_event(ctx):
+                       time_ms=time_ms, index=index, tx_id=tx.tx_id)
+    for lot_id in apply_event_with_assets(ctx):
         ledger.index_event(lot_id, height, index, tx.tx_id)

@@ -1,5 +1,6 @@
-"""Governance txs: the admin board adds and revokes orgs, sites and keys, rotates keys
-and schedules validator-set changes, by an m-of-n quorum of admin signatures.
+"""Governance txs: the admin board adds and revokes orgs, sites and keys, rotates keys,
+schedules validator-set changes, grants and revokes licences and sets the royalty
+schedule (docs/assets.md), by an m-of-n quorum of admin signatures.
 
 Authority comes from the `approvals` in the body, not from the tx signer (any
 registered key may carry a governance tx to the chain). Each approval is an Ed25519
@@ -21,6 +22,7 @@ from typing import Any
 from node import codec
 from node.crypto.keys import PrivateKey, verify
 from node.merkle import sha256
+from node.provenance import licences, royalties
 from node.provenance.ledger import KeyRecord, Ledger, OrgRecord, SiteRecord
 from node.provenance.rules import RuleError
 from node.types.genesis import gln_check_digit
@@ -196,4 +198,7 @@ _ACTIONS: dict[str, Callable[[Ledger, dict[str, Any], int], None]] = {
     "gov_rotate_key": rotate_key,
     "gov_revoke_org": revoke_org,
     "gov_set_validators": set_validators,
+    "grant_licence": licences.grant,
+    "revoke_licence": licences.revoke,
+    "set_royalty_schedule": royalties.set_schedule,
 }

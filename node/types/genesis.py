@@ -7,7 +7,7 @@ JSON path of the first problem, so an operator can fix a broken file by reading 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -15,7 +15,8 @@ from node import codec
 from node.merkle import sha256
 from node.types.validators import Validator, ValidatorSet
 
-ROLES = ("mine", "transporter", "lab", "refinery", "exporter", "regulator", "auditor", "admin")
+ROLES = ("mine", "transporter", "lab", "refinery", "exporter", "regulator", "auditor", "admin",
+         "investor")
 MINERALS = ("antimony", "copper", "rare_earth")
 SITE_KINDS = ("mine", "warehouse", "lab", "refinery", "port", "office")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
@@ -36,6 +37,12 @@ DEFAULT_PARAMS: dict[str, int] = {
     "heartbeat_ms": 0,
     "max_clock_drift_ms": 10_000,
     "validator_change_delay": 2,
+    # Licences and the compliance watch (docs/assets.md).
+    "licences_required": 0,               # 1: licensed activities need a valid licence
+    "min_export_age_ms": 172_800_000,     # exports sooner than 2 days after extraction flag
+    "recovery_max_ppm": 980_000,          # refinery recovery above 98 % flags
+    "recovery_low_grade_ppm": 5_000,      # inputs below 0.5 % grade use the lower ceiling
+    "recovery_max_low_grade_ppm": 900_000,
 }
 
 
@@ -81,6 +88,10 @@ class Genesis:
     admin_threshold: int
     admin_keys: tuple[bytes, ...]
     document: dict[str, Any]
+    # Initial licences and royalty schedule (docs/assets.md), checked by _assets; kept
+    # as their JSON shapes because state stores them as the governance txs write them.
+    licences: tuple[dict[str, Any], ...] = ()
+    royalties: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @cached_property
     def hash(self) -> bytes:
@@ -230,8 +241,59 @@ def _parse(doc: Any) -> Genesis:
     if not 1 <= threshold <= len(admin_keys):
         raise _fail("admin.threshold", f"must be between 1 and {len(admin_keys)}")
 
+    licences, royalties = _assets(doc, orgs, sites)
     return Genesis(chain_id, genesis_time_ms, params, tuple(orgs), tuple(sites),
-                   ValidatorSet(tuple(validators)), tuple(nodes), threshold, admin_keys, doc)
+                   ValidatorSet(tuple(validators)), tuple(nodes), threshold, admin_keys, doc,
+                   licences, royalties)
+
+
+def _assets(doc: dict[str, Any], orgs: list[Org], sites: list[Site],
+            ) -> tuple[tuple[dict[str, Any], ...], dict[str, list[dict[str, Any]]]]:
+    """The optional `licences` list and `royalties` map (docs/assets.md)."""
+    org_ids = {o.id for o in orgs}
+    site_org = {s.id: s.org for s in sites}
+    licences = []
+    for i, lic in enumerate(doc.get("licences", [])):
+        p = f"licences[{i}]"
+        org = _get(lic, "org", p, str)
+        if org not in org_ids:
+            raise _fail(f"{p}.org", f"names unknown org {org!r}")
+        _ident(_get(lic, "licence_id", p, str), f"{p}.licence_id")
+        roles = _get(lic, "roles", p, list)
+        if not roles or any(r not in ROLES for r in roles):
+            raise _fail(f"{p}.roles", f"must list roles from {', '.join(ROLES)}")
+        for site in lic.get("sites", []):
+            if site_org.get(site) != org:
+                raise _fail(f"{p}.sites", f"{site!r} is not a site of {org}")
+        if any(m not in MINERALS for m in lic.get("minerals", [])):
+            raise _fail(f"{p}.minerals", f"minerals must be from {', '.join(MINERALS)}")
+        if _get(lic, "expires_at_ms", p, int) <= 0:
+            raise _fail(f"{p}.expires_at_ms", "must be a positive time in ms")
+        capacity = lic.get("annual_capacity_g", 0)
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+            raise _fail(f"{p}.annual_capacity_g", "must be a non-negative integer of grams")
+        unknown = set(lic) - {"licence_id", "org", "roles", "sites", "minerals",
+                              "expires_at_ms", "annual_capacity_g"}
+        if unknown:
+            raise _fail(p, f"unknown field(s) {', '.join(sorted(unknown))}")
+        licences.append(lic)
+    _unique([lic["licence_id"] for lic in licences], "licences", "licence id")
+    royalties = {}
+    for mineral, shares in doc.get("royalties", {}).items():
+        p = f"royalties.{mineral}"
+        if mineral not in MINERALS:
+            raise _fail(p, f"unknown mineral (minerals: {', '.join(MINERALS)})")
+        if not isinstance(shares, list) or not shares:
+            raise _fail(p, "must be a non-empty list of {beneficiary, share_ppm}")
+        for j, share in enumerate(shares):
+            _ident(_get(share, "beneficiary", f"{p}[{j}]", str), f"{p}[{j}].beneficiary")
+            if not 0 < _get(share, "share_ppm", f"{p}[{j}]", int) <= 1_000_000:
+                raise _fail(f"{p}[{j}].share_ppm", "must be 1 to 1000000 ppm of the value")
+        if sum(share["share_ppm"] for share in shares) > 1_000_000:
+            raise _fail(p, "shares sum to more than the whole declared value")
+        _unique([share["beneficiary"] for share in shares], p, "beneficiary")
+        royalties[mineral] = shares
+    return tuple(licences), royalties
 
 
 def _unique(items: list[Any], path: str, what: str) -> None:
