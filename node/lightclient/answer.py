@@ -9,6 +9,7 @@ signature or the replay covers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ EVENT_FIELDS = frozenset({"tx_id", "tx", "height", "index", "proof", "result",
 BLOCK_FIELDS = frozenset({"hash", "header", "commit"})
 RESULT_FIELDS = frozenset({"accepted", "reason"})
 DIRECTIONS = ("backward", "forward", "both")
+_HASH_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -95,16 +97,10 @@ def _text(value: Any, what: str) -> str:
 def _hashes(value: Any, what: str) -> list[bytes]:
     if type(value) is not list:
         raise VerificationError(f"{what} must be a list of hashes")
-    out = []
     for item in value:
-        try:
-            raw = bytes.fromhex(item)
-        except (TypeError, ValueError):
-            raw = b""
-        if len(raw) != 32 or raw.hex() != item:
+        if type(item) is not str or not _HASH_HEX.fullmatch(item):
             raise VerificationError(f"{what} holds {item!r}, not 64 lower-case hex digits")
-        out.append(raw)
-    return out
+    return [bytes.fromhex(item) for item in value]
 
 
 def _block(key: str, entry: Any) -> ProvenBlock:

@@ -37,23 +37,26 @@ class AuditTree:
 
     def __init__(self, leaves: list[bytes]) -> None:
         level = [leaf_hash(leaf) for leaf in leaves]
-        self._levels = [[h.hex() for h in level]]
+        levels = [[h.hex() for h in level]]
         while len(level) > 1:
             paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
                 paired.append(level[-1])
             level = paired
-            self._levels.append([h.hex() for h in level])
+            levels.append([h.hex() for h in level])
+        # Every leaf's path at once, top down: a node's path is its sibling (if it has
+        # one) followed by its parent's path, so paths share their upper parts and a
+        # block's proofs cost a list concatenation per node, not a walk per event.
+        paths: list[list[str]] = [[]]
+        for nodes in reversed(levels[:-1]):
+            size = len(nodes)
+            paths = [([nodes[j ^ 1]] if j ^ 1 < size else []) + paths[j >> 1]
+                     for j in range(size)]
+        self._paths = paths if leaves else []
 
     def path(self, index: int) -> list[str]:
         """The inclusion proof of leaf `index`, leaf end first, as hex."""
-        proof = []
-        for level in self._levels[:-1]:
-            sibling = index ^ 1
-            if sibling < len(level):
-                proof.append(level[sibling])
-            index >>= 1
-        return proof
+        return self._paths[index]
 
 
 @dataclass
