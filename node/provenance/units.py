@@ -159,9 +159,9 @@ def tokenize(ctx: EventContext) -> None:
     proven = proven_metal(ctx.ledger, lot.lot_id, element) // mass.PPM
     if record["supply"] + b["units"] > proven:
         raise RuleError(
-            f"tokenizing {b['units']} units ({mass.format_mass(b['units'])} of {element}) "
-            f"would put more metal in units than the assays of lot {lot.lot_id} prove: "
-            f"{mass.format_mass(proven)} proven, {record['supply']} units already issued")
+            f"tokenizing {b['units']} units (g of {element}) would put more metal in units "
+            f"than the assays of lot {lot.lot_id} prove: {proven} g proven, "
+            f"{record['supply']} units already issued")
     record["supply"] += b["units"]
     _put_balance(ctx, record, ctx.org.id, b["units"])
     _save(ctx, record)
@@ -223,7 +223,7 @@ def attest_account(ctx: EventContext) -> None:
     name = f"{ACCOUNT}{org.id}"
     account = ctx.ledger.governance(name) or {"org": org.id, "attestations": []}
     finding = {"by": ctx.org.id, "standard": b["standard"], "finding": b["finding"],
-               "height": ctx.height, "tx_id": ctx.tx_id}
+               "height": ctx.height, "index": ctx.index, "tx_id": ctx.tx_id}
     account["attestations"].append(finding)
     if b["standard"] == KYC:
         account["kyc"] = finding
