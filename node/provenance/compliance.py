@@ -116,7 +116,7 @@ def _receive(ctx: EventContext, flags: _Flags, lot: Lot | None) -> None:
         if proven < record["supply"]:
             flags.raise_flag("units_underbacked", lot.lot_id, ctx.org.id, site,
                              f"after the receive, lot {lot.lot_id} proves "
-                             f"{mass.format_mass(proven)} of {record['element']} but "
+                             f"{proven} g of {record['element']} but "
                              f"{outstanding(ctx.ledger, lot.lot_id)} units are outstanding")
 
 
