@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from node.crypto import VerifiedCache
 from node.merkle import merkle_root
 from node.state import AdmissionError, apply_block, check_admission, init_state
+from node.state.schedule import validator_set_at
 from node.store import BlockStore, Overlay
 from node.types import (
     Block,
@@ -55,6 +56,7 @@ class Ledger:
         init_state(genesis_state, genesis)
         store.init_genesis(genesis.hash, genesis_state)
         self._head_time_ms = self._load_head_time()
+        self._validator_sets: dict[int, ValidatorSet] = {}
 
     def _load_head_time(self) -> int:
         height, _ = self.store.head()
@@ -78,7 +80,17 @@ class Ledger:
         return self._head_time_ms
 
     def validators_at(self, height: int) -> ValidatorSet:
-        return self.genesis.validators
+        """The set whose precommits finalise `height`, following gov_set_validators.
+
+        Cached until the next commit: a commit can schedule a set for later heights.
+        """
+        cached = self._validator_sets.get(height)
+        if cached is None:
+            cached = validator_set_at(self.store, self.genesis, height)
+            if len(self._validator_sets) > 64:
+                self._validator_sets.clear()
+            self._validator_sets[height] = cached
+        return cached
 
     # --- transactions ----------------------------------------------------------
 
@@ -169,3 +181,4 @@ class Ledger:
             raise InvalidBlock(f"commit certificate rejected: {exc}") from None
         self.store.commit_block(block, commit, executed.results, executed.state)
         self._head_time_ms = block.header.time_ms
+        self._validator_sets.clear()
