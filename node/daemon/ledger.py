@@ -7,7 +7,7 @@ never reads the clock: callers pass block times in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from node.crypto import VerifiedCache
@@ -57,6 +57,8 @@ class Ledger:
         store.init_genesis(genesis.hash, genesis_state)
         self._head_time_ms = self._load_head_time()
         self._validator_sets: dict[int, ValidatorSet] = {}
+        # Told of every block this node commits, however it arrived (consensus, gossip, sync).
+        self.on_commit: Callable[[Block, Commit], None] = lambda block, commit: None
 
     def _load_head_time(self) -> int:
         height, _ = self.store.head()
@@ -182,3 +184,4 @@ class Ledger:
         self.store.commit_block(block, commit, executed.results, executed.state)
         self._head_time_ms = block.header.time_ms
         self._validator_sets.clear()
+        self.on_commit(block, commit)

@@ -62,6 +62,8 @@ class Node:
         self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
                                self._wake_driver)
         self.metrics = NodeMetrics()
+        self.ledger.on_commit = lambda block, commit: self.metrics.block_final(
+            commit.round, block.tx_ids)
         self.metrics.bind(height=lambda: self.ledger.height, peers=lambda: len(self.peers.peers()),
                           mempool_size=lambda: len(self.mempool),
                           peer_heights=lambda: self.network.peer_heights.values())
@@ -96,7 +98,6 @@ class Node:
         self.network.resend_consensus(payload, node_key)
 
     def _publish_block(self, block: Block, commit: Commit) -> None:
-        self.metrics.block_final(commit.round, block.tx_ids)
         self.network.publish_block(block, commit)
 
     def pending(self, tx_id: bytes) -> Tx | None:
