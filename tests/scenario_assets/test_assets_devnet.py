@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from node.cli.client import RpcClient
+from node.cli.compliance import fetch_dump, observations
 from node.cli.devnet import plan_devnet
 from node.daemon.ledger import Ledger
 from node.lightclient.verify import verify_provenance
@@ -141,6 +142,10 @@ def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> 
     answer = net.nodes[0].rpc.call("lot_provenance", lot_id=CATHODE, direction="backward")
     report = verify_provenance(answer, net.genesis)
     assert report.lots == 2
+    # The offline compliance report reads the same chain over RPC.
+    dump = fetch_dump(net.nodes[1].rpc, 0, 2**53)
+    recovery = [o for o in observations(dump) if o.metric == "recovery:Cu"]
+    assert [(o.lot_id, o.value_ppm) for o in recovery] == [(CATHODE, 959_904)]
 
 
 def test_asset_queries_answer_from_the_store_with_proofs(net: Net) -> None:
