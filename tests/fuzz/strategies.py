@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import msgpack
 from hypothesis import strategies as st
 
@@ -49,3 +51,20 @@ def canonical_or_none(value: object) -> bytes | None:
         return codec.encode(value)
     except (codec.CodecError, OverflowError, ValueError):
         return None
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    """`data` with 1-4 random byte edits (the seeded twin of `mutated`, for async loops)."""
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        pos = rng.randrange(max(1, len(out)))
+        op = rng.choice(["flip", "cut", "insert", "truncate"])
+        if op == "flip" and out:
+            out[pos] ^= rng.randrange(1, 256)
+        elif op == "cut":
+            del out[pos:pos + rng.randint(1, 8)]
+        elif op == "insert":
+            out[pos:pos] = rng.randbytes(rng.randint(1, 8))
+        else:
+            del out[pos:]
+    return bytes(out)
