@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from node.cli import compliance
 from node.cli.client import RpcCallError, RpcClient
 from node.cli.errors import CliError
 from node.crypto import KeyFileError, PrivateKey, devnet_key, load_key_file, write_key_file
@@ -301,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("answer")
     v.add_argument("--genesis", required=True)
     v.set_defaults(func=cmd_verify)
+
+    compliance.add_parser(sub)
 
     st = sub.add_parser("status", help="a node's health at a glance")
     st.add_argument("--rpc", default=DEFAULT_RPC)

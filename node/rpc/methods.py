@@ -10,6 +10,7 @@ from node.daemon.ledger import Ledger, Rejected
 from node.daemon.mempool import MempoolFull
 from node.provenance import query
 from node.provenance.schema import EventFormatError, validate_body
+from node.rpc.assets import AssetsApi
 from node.rpc.errors import EVENT_REJECTED, INVALID_PARAMS, NOT_ACCEPTING, NOT_FOUND, RpcError
 from node.rpc.proofs import BlockCache, provenance_answer
 from node.store import StoreError
@@ -80,6 +81,7 @@ class RpcApi:
             "block_get": self.block_get,
             "node_status": self.node_status,
             "rpc.discover": self.discover,
+            **AssetsApi(self.node).handlers(),
         }
 
     async def lot_submit_event(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,21 @@ _METHODS: dict[str, tuple[str, list[tuple[str, dict[str, Any], bool]], dict[str,
                    ("hash", _HEX32, False)], _OBJ),
     "node_status": ("Node id, role, height, peers, sync state, mempool size, version.", [],
                     _OBJ),
+    "royalty_report": ("Royalty shares of exports over a block-time period, per currency and "
+                       "beneficiary, each with the export tx ids behind it.",
+                       [("from_ms", {"type": "integer", "minimum": 0}, False),
+                        ("to_ms", {"type": "integer", "minimum": 0}, False),
+                        ("mineral", {"enum": ["antimony", "copper", "rare_earth"]}, False)],
+                       _OBJ),
+    "compliance_flags": ("Compliance-watch flags on a lot or charged to an org (give one).",
+                         [("lot_id", {"type": "string"}, False),
+                          ("org_id", {"type": "string"}, False)], _OBJ),
+    "units_balance": ("Units an account holds, with every unit event and KYC attestation "
+                      "behind them and their proofs.",
+                      [("org_id", {"type": "string"}, True),
+                       ("lot_id", {"type": "string"}, False)], _OBJ),
+    "units_holders": ("Supply and holders of a lot's units, with every unit event and its "
+                      "proofs.", [("lot_id", {"type": "string"}, True)], _OBJ),
     "rpc.discover": ("This document.", [], _OBJ),
 }
 

@@ -12,7 +12,6 @@ from node.crypto import PrivateKey, devnet_key
 from node.daemon.ledger import Ledger
 from node.rpc.proofs import provenance_answer
 from node.state import approve
-from node.state.schedule import validator_set_at
 from node.store import BlockStore
 from node.types import PRECOMMIT, Commit, Tx, TxResult, ValidatorSet
 from node.types.genesis import Genesis
@@ -29,16 +28,16 @@ def node_key(name: str) -> PrivateKey:
     return devnet_key("orechain-devnet-node:" + name)
 
 
-class ScheduledLedger(Ledger):
-    """The daemon's Ledger with its validator set following governance."""
+class StaleLedger(Ledger):
+    """A ledger whose validators ignore governance: the genesis set signs every block."""
 
     def validators_at(self, height: int) -> ValidatorSet:
-        return validator_set_at(self.store, self.genesis, height)
+        return self.genesis.validators
 
 
 class LocalChain:
     def __init__(self, path: Path, genesis: Genesis, signers: list[PrivateKey],
-                 ledger: type[Ledger] = ScheduledLedger) -> None:
+                 ledger: type[Ledger] = Ledger) -> None:
         self.genesis = genesis
         self.ledger = ledger(BlockStore(path), genesis)
         self._signers = {k.public_key: k for k in signers}

@@ -18,7 +18,7 @@ from node.merkle import inclusion_proof
 from node.rpc.proofs import AuditTree
 from node.state.schedule import validator_set_at
 from node.types.genesis import Genesis
-from tests.lightclient.builder import LocalChain, node_key
+from tests.lightclient.builder import LocalChain, StaleLedger, node_key
 from tests.lightclient.tamper import default_stride, flip_all, sample_positions
 from tests.provenance.lotchain import devnet_genesis
 
@@ -123,7 +123,7 @@ def test_blocks_signed_by_a_superseded_set_are_refused(tmp_path: Path,
                                                        genesis: Genesis) -> None:
     # A chain whose validators ignored the scheduled change: every block from the
     # effective height on is signed by, and names, the genesis set.
-    stale = build(tmp_path / "stale", genesis, ledger=Ledger)
+    stale = build(tmp_path / "stale", genesis, ledger=StaleLedger)
     try:
         answer = json.loads(json.dumps(stale.answer(C)))
     finally:

@@ -44,6 +44,18 @@ GOOD: dict[str, dict[str, object]] = {
     "gov_set_validators": {"validators": [{"name": "v1", "org_id": "lab-1", "node_key": "ab" * 32,
                                            "power": 10}],
                            "approvals": [{"key": "cd" * 32, "signature": "0" * 128}]},
+    "tokenize": {"lot_id": "LOT-1", "element": "Cu", "units": 1000},
+    "transfer_units": {"lot_id": "LOT-1", "to_org": "investor-1", "units": 10},
+    "redeem_units": {"lot_id": "LOT-1", "units": 10},
+    "grant_licence": {"licence_id": "ML-1", "org_id": "mine-1", "roles": ["mine"],
+                      "expires_at_ms": 1826668800000, "sites": ["mine-1-pit-a"],
+                      "minerals": ["copper"], "annual_capacity_g": 50_000_000,
+                      "approvals": [{"key": "cd" * 32, "signature": "0" * 128}]},
+    "revoke_licence": {"licence_id": "ML-1", "reason": "pit flooded",
+                       "approvals": [{"key": "cd" * 32, "signature": "0" * 128}]},
+    "set_royalty_schedule": {"mineral": "copper",
+                             "shares": [{"beneficiary": "federal", "share_ppm": 20_000}],
+                             "approvals": [{"key": "cd" * 32, "signature": "0" * 128}]},
 }
 
 
