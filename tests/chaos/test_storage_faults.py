@@ -205,7 +205,7 @@ def test_daemon_refuses_damaged_table_files(damaged_template, tmp_path) -> None:
     node.start(wait=False)
     assert node.proc is not None
     try:
-        code = node.proc.wait(20)
+        code = node.proc.wait(10)
     except subprocess.TimeoutExpired:
         code = None
     finally:
