@@ -152,6 +152,13 @@ def damaged_template(tmp_path_factory) -> tuple[Path, Path]:
     return node.home, root / "genesis.json"
 
 
+def test_first_start_has_nothing_to_check(damaged_template, tmp_path) -> None:
+    genesis = load_genesis_file(damaged_template[1])
+    assert check_node_data(tmp_path / "absent", genesis).height == 0
+    (tmp_path / "empty" / "chain").mkdir(parents=True)
+    assert check_node_data(tmp_path / "empty", genesis).keys_scanned == 0
+
+
 def test_undamaged_template_passes_the_check(damaged_template, tmp_path) -> None:
     home, genesis_file = damaged_template
     # A copy: opening LevelDB folds its log into a table, and other tests damage the log.
