@@ -39,7 +39,9 @@ UNIT_KINDS = ("tokenize", "transfer_units", "redeem_units")
 GOV_KINDS = ("gov_add_org", "gov_add_site", "gov_add_key", "gov_revoke_key",
              "gov_rotate_key", "gov_revoke_org", "gov_set_validators",
              "grant_licence", "revoke_licence", "set_royalty_schedule")
-KINDS = LOT_KINDS + UNIT_KINDS + GOV_KINDS
+# Evidence of a validator signing two conflicting votes, reported by any registered node.
+EVIDENCE_KIND = "report_equivocation"
+KINDS = (*LOT_KINDS, *UNIT_KINDS, *GOV_KINDS, EVIDENCE_KIND)
 MAX_CAPACITY_G = 10**15        # a licence's annual capacity: far above any real mine
 MAX_VALUE = 10**18             # a declared value in minor units (fits a signed int64)
 MAX_BENEFICIARIES = 16
@@ -227,7 +229,12 @@ royalty_shares = list_of(record({"beneficiary": ident,
                                  "share_ppm": integer(1, PPM, "ppm of the declared value")}),
                          1, MAX_BENEFICIARIES, distinct=True, key=lambda s: s.get("beneficiary"))
 
+# A vote's canonical encoding (node.types.Vote.to_wire) in hex: about 230 characters.
+encoded_vote = pattern(re.compile(r"^(?:[0-9a-f]{2}){64,256}$"),
+                       "a vote's canonical encoding in lower-case hex")
+
 _SCHEMAS: dict[str, Check] = {
+    EVIDENCE_KIND: record({"first": encoded_vote, "second": encoded_vote}),
     "register_lot": record(
         {"lot_id": lot_id, "mineral": mineral, "form": form, "mass_g": mass_g,
          "site_id": ident, "extracted_at_ms": time_ms},

@@ -10,7 +10,7 @@ tx, because an earlier tx of the same block may have revoked the key.
 from __future__ import annotations
 
 from node.provenance.ledger import LedgerView, OrgRecord
-from node.provenance.schema import KINDS, EventFormatError, validate_body
+from node.provenance.schema import EVIDENCE_KIND, KINDS, EventFormatError, validate_body
 from node.store.kv import KV
 from node.types.genesis import Genesis
 from node.types.tx import Tx
@@ -22,6 +22,9 @@ class AdmissionError(ValueError):
 
 def check_admission(kv: KV, genesis: Genesis, tx: Tx) -> None:
     """Raise AdmissionError unless `tx` may be admitted on the current state `kv`."""
+    if tx.kind == EVIDENCE_KIND:
+        admit_reporter(genesis, tx)
+        return
     admitted_org(LedgerView(kv), genesis.chain_id, tx)
 
 
@@ -48,3 +51,17 @@ def admitted_org(ledger: LedgerView, chain_id: str, tx: Tx) -> OrgRecord:
         when = f" at height {org.revoked_height}: {org.revoked_reason}" if org else ""
         raise AdmissionError(f"org {key.org} of signer key {short}… was revoked{when}")
     return org
+
+
+def admit_reporter(genesis: Genesis, tx: Tx) -> None:
+    """Admission of an evidence report: right chain, well-formed, signed by a registered node."""
+    if tx.chain_id != genesis.chain_id:
+        raise AdmissionError(f"tx is for chain {tx.chain_id!r}, this network is "
+                             f"{genesis.chain_id!r}")
+    try:
+        validate_body(tx.kind, tx.body)
+    except EventFormatError as exc:
+        raise AdmissionError(f"{tx.kind} {exc}") from None
+    if tx.signer not in {n.node_key for n in genesis.nodes}:
+        raise AdmissionError(f"evidence must be reported by a node of the registry; "
+                             f"{tx.signer.hex()[:16]}… is not one")

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 from node.provenance.ledger import Ledger
 from node.provenance.rules import EventContext, RuleError
-from node.provenance.schema import GOV_KINDS
-from node.state.admission import AdmissionError, admitted_org
+from node.provenance.schema import EVIDENCE_KIND, GOV_KINDS
+from node.state.admission import AdmissionError, admit_reporter, admitted_org
 from node.state.assets import apply_event_with_assets
+from node.state.evidence import apply_evidence
 from node.state.governance import apply_governance
 from node.store.kv import Overlay
 from node.types.block import TxResult
@@ -40,6 +41,10 @@ def apply_block(view: Overlay, genesis: Genesis, height: int, time_ms: int,
 
 def _apply_tx(ledger: Ledger, genesis: Genesis, height: int, index: int, time_ms: int,
               tx: Tx) -> None:
+    if tx.kind == EVIDENCE_KIND:
+        admit_reporter(genesis, tx)
+        apply_evidence(ledger, genesis, tx.body, height)
+        return
     # Admission again: an earlier tx (even in this block) may have revoked the key.
     org = admitted_org(ledger, genesis.chain_id, tx)
     if tx.kind in GOV_KINDS:

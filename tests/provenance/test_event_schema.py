@@ -45,6 +45,7 @@ GOOD: dict[str, dict[str, object]] = {
                                            "power": 10}],
                            "approvals": [{"key": "cd" * 32, "signature": "0" * 128}]},
     "tokenize": {"lot_id": "LOT-1", "element": "Cu", "units": 1000},
+    "report_equivocation": {"first": "ab" * 100, "second": "cd" * 100},
     "transfer_units": {"lot_id": "LOT-1", "to_org": "investor-1", "units": 10},
     "redeem_units": {"lot_id": "LOT-1", "units": 10},
     "grant_licence": {"licence_id": "ML-1", "org_id": "mine-1", "roles": ["mine"],
