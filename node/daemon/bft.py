@@ -196,7 +196,7 @@ class BftDriver:
         kind = payload[0]
         if kind == PROPOSAL_MSG:
             proposal = Proposal.from_wire(payload[1])
-            block = Block.decode(payload[2])
+            block = Block.decode(payload[2], known=self.mempool.get)
             if block.hash != proposal.block_hash:
                 return
             if proposal.height == self.next_height:

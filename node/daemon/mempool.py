@@ -37,13 +37,18 @@ class Mempool:
     def get(self, tx_id: bytes) -> Tx | None:
         return self._txs.get(tx_id)
 
-    def add(self, tx: Tx) -> bool:
-        """Persist and queue `tx`; False if it was already pending. Durable on return."""
+    def add(self, tx: Tx, *, durable: bool = True) -> bool:
+        """Persist and queue `tx`; False if it was already pending.
+
+        Durable on return (a synced write) unless `durable` is False: a tx relayed by a
+        peer is already durable at the node that acknowledged it to its client, which
+        hands it on again when links return, so one fsync per tx per network suffices.
+        """
         if tx.tx_id in self._txs:
             return False
         if len(self._txs) >= self._capacity:
             raise MempoolFull(f"the mempool holds {self._capacity} pending events; retry later")
-        self._store.add_pending(tx)
+        self._store.add_pending(tx, sync=durable)
         self._txs[tx.tx_id] = tx
         return True
 

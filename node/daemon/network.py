@@ -27,6 +27,10 @@ log = logging.getLogger("orechain.net")
 SYNC_BATCH = 200
 SYNC_MAX_BYTES = 3 * 1024 * 1024
 SYNC_IDLE_SECONDS = 1.0
+# A TX gossip batch stays far below the 4 MiB frame limit and the TX send queue's
+# message budget, so one slow peer cannot make a batch (and its events) drop.
+TX_BATCH_MAX_BYTES = 256 * 1024
+TX_BATCH_MAX_COUNT = 2_000
 
 
 class Network:
@@ -41,6 +45,7 @@ class Network:
         self.peer_heights: dict[bytes, int] = {}
         self._sync_wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._tx_outbox: list[bytes] = []
         self.txs = Gossip(peers, Channel.TX, self._receive_tx)
         self.consensus = Gossip(peers, Channel.CONSENSUS, self._receive_consensus)
         self.blocks = Gossip(peers, Channel.BLOCK, self._receive_block)
@@ -65,33 +70,57 @@ class Network:
     # --- txs ---------------------------------------------------------------------------
 
     def publish_tx(self, tx: Tx) -> None:
-        self.txs.publish(tx.encoded)
+        """Queue `tx` for the next TX gossip message.
+
+        Txs accepted in one turn of the event loop (a JSON-RPC batch, a gossip batch)
+        travel as one message: per-message costs (framing, encryption, the seen-set)
+        are then paid per batch, not per event.
+        """
+        self._tx_outbox.append(tx.encoded)
+        if len(self._tx_outbox) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_txs)
+
+    def _flush_txs(self) -> None:
+        outbox, self._tx_outbox = self._tx_outbox, []
+        for chunk in _tx_chunks(outbox):
+            self.txs.publish(chunk)
 
     def _forward_pending(self, peer: Any) -> None:
         """A peer came (back): hand it every pending tx (a mine site's offline backlog)
         and this validator's messages of the height in progress."""
         if self.driver is not None:
             self.driver.peer_connected(peer.node_key)
-        for tx_id in list(self.mempool.ids()):
-            tx = self.mempool.get(tx_id)
-            if tx is not None:
-                self.peers.send(peer.node_key, Channel.TX, tx.encoded)
+        pending = [tx.encoded for tx in map(self.mempool.get, self.mempool.ids()) if tx]
+        for chunk in _tx_chunks(pending):
+            self.peers.send(peer.node_key, Channel.TX, chunk)
 
     async def _receive_tx(self, sender: bytes, payload: Any) -> Verdict:
+        """A TX message is one encoded tx (bytes) or a batch of them (a list)."""
+        blobs = payload if isinstance(payload, list) else [payload]
+        if not blobs or len(blobs) > TX_BATCH_MAX_COUNT:
+            return Verdict.INVALID
+        verdicts = {self._admit_relayed(blob) for blob in blobs}
+        if Verdict.INVALID in verdicts:
+            return Verdict.INVALID
+        if Verdict.ACCEPT in verdicts:
+            self._on_new_tx()
+            return Verdict.ACCEPT
+        return Verdict.IGNORE
+
+    def _admit_relayed(self, blob: Any) -> Verdict:
         try:
-            tx = Tx.decode(payload)
+            tx = Tx.decode(blob)
         except (TxFormatError, TypeError):
             return Verdict.INVALID
         if tx.tx_id in self.mempool or self.ledger.store.tx_location(tx.tx_id) is not None:
             return Verdict.IGNORE
         try:
             self.ledger.check_tx(tx)
-            self.mempool.add(tx)
+            self.mempool.add(tx, durable=False)
         except Rejected:
             return Verdict.INVALID
         except (MempoolFull, StoreError):
             return Verdict.IGNORE
-        self._on_new_tx()
         return Verdict.ACCEPT
 
     # --- consensus messages ----------------------------------------------------------------
@@ -145,7 +174,7 @@ class Network:
 
     async def _receive_block(self, sender: bytes, payload: Any) -> Verdict:
         try:
-            block, commit = _decode_final(payload)
+            block, commit = _decode_final(payload, self.mempool.get)
         except ValueError:
             return Verdict.INVALID
         self.peer_heights[sender] = max(self.peer_heights.get(sender, 0), block.height)
@@ -212,7 +241,7 @@ class Network:
         if reply[0] >= start:
             self.syncing = True
         for item in reply[1:]:
-            block, commit = _decode_final(item)
+            block, commit = _decode_final(item, self.mempool.get)
             if block.height != self.ledger.height + 1:
                 raise ValueError("sync reply out of order")
             self._apply_final(block, commit)
@@ -221,10 +250,24 @@ class Network:
         return len(reply) > 1
 
 
-def _decode_final(payload: Any) -> tuple[Block, Commit]:
+def _tx_chunks(blobs: list[bytes]) -> list[list[bytes]]:
+    """`blobs` cut into TX gossip batches within the count and byte limits."""
+    chunks: list[list[bytes]] = []
+    size = 0
+    for blob in blobs:
+        if not chunks or len(chunks[-1]) >= TX_BATCH_MAX_COUNT or \
+                size + len(blob) > TX_BATCH_MAX_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(blob)
+        size += len(blob)
+    return chunks
+
+
+def _decode_final(payload: Any, known: Callable[[bytes], Tx | None]) -> tuple[Block, Commit]:
     if not (isinstance(payload, list) and len(payload) == 2
             and all(isinstance(p, bytes) for p in payload)):
         raise ValueError("a final block is [block, commit]")
-    block = Block.decode(payload[0])
+    block = Block.decode(payload[0], known=known)
     commit = Commit.from_wire(codec.decode(payload[1]))
     return block, commit

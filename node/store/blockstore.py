@@ -163,9 +163,9 @@ class BlockStore:
 
     # --- persisted mempool -------------------------------------------------------
 
-    def add_pending(self, tx: Tx) -> None:
-        """Durable once this returns: a synced write."""
-        self._put(keys.mempool_key(tx.tx_id), tx.encoded, True)
+    def add_pending(self, tx: Tx, *, sync: bool = True) -> None:
+        """Durable once this returns when `sync` (a synced write); else in the OS cache."""
+        self._put(keys.mempool_key(tx.tx_id), tx.encoded, sync)
 
     def is_pending(self, tx_id: bytes) -> bool:
         return self._db.get(keys.mempool_key(tx_id)) is not None

@@ -1,0 +1,99 @@
+"""Real node processes for the load and sync runs: start, wait until they answer, stop."""
+
+from __future__ import annotations
+
+import random
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from node.cli.client import RpcClient
+from node.cli.devnet import plan_devnet
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class NodeProc:
+    name: str
+    role: str
+    rpc_url: str
+    argv: list[str]
+    home: Path
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def rpc(self) -> RpcClient:
+        return RpcClient(self.rpc_url, timeout=30)
+
+    def start(self) -> None:
+        log = open(self.home / "node.log", "ab")  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=log, cwd=REPO)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.home}/node.log")
+            try:
+                self.rpc.call("chain_head")
+                return
+            except ConnectionError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.name} did not answer in {timeout}s") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def from_entry(entry: dict[str, Any]) -> NodeProc:
+    return NodeProc(entry["name"], entry["role"], entry["rpc_url"], entry["argv"],
+                    Path(entry["home"]))
+
+
+def free_base_port(nodes: int) -> int:
+    """A base port whose plan_devnet ports (base + 56 .. base + 57 + 2 * nodes) are free
+    now: other engineers' devnets share this loopback."""
+    while True:
+        base = random.randrange(20_000, 50_000)
+        if all(_port_free(base + 56 + i) for i in range(2 * nodes)):
+            return base
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def devnet(home: Path, full_nodes: int, base_port: int | None = None) -> list[NodeProc]:
+    """The devnet's 4 validators and `full_nodes` full nodes, planned, not started."""
+    base = base_port if base_port is not None else free_base_port(4 + full_nodes)
+    return [from_entry(e) for e in plan_devnet(home, base, full_nodes)]
+
+
+def start_all(nodes: list[NodeProc]) -> None:
+    for n in nodes:
+        n.start()
+    for n in nodes:
+        n.wait_ready()
+
+
+def stop_all(nodes: list[NodeProc]) -> None:
+    for n in nodes:
+        n.stop()

@@ -1,0 +1,128 @@
+"""Sync run: a fresh full node catching up a chain of many events from one peer.
+
+    python -m benches.sync --events 200000
+
+Builds the chain fast in this process: a single-validator genesis (devnet's, cut down
+to validator-1), blocks of `--block` events built, certified by validator-1's key and
+committed straight into the home of that validator. Then starts the validator as a
+real node serving the chain, starts a fresh full node (mine-1-node) with the same
+genesis and the validator as its only peer, and times how long the full node takes
+to reach the head: every block fetched in batches over the encrypted link, every
+signature verified (nothing is cached for a node that never saw the txs), every rule
+re-run, every block committed. Reports events/s and the full node's CPU and memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benches.devnet_procs import NodeProc, free_base_port
+from benches.procstat import sample
+from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
+from node.crypto import devnet_key, write_key_file
+from node.types.genesis import Genesis
+
+
+def build_chain(chain_dir: Path, genesis_doc: dict[str, Any], events: int,
+                block: int) -> float:
+    """Commit `events` events in blocks of `block`; return the seconds it took."""
+    ledger = open_ledger(chain_dir, Genesis.from_json(genesis_doc))
+    stream = EventStream("SYNC", 0)
+    start = time.monotonic()
+    try:
+        while ledger.height * block < events:
+            executed = extend(ledger, list(stream.events(block)))
+            rejected = [r.reason for r in executed.results if not r.accepted]
+            if rejected:
+                raise RuntimeError(f"the sync chain must be all accepted: {rejected[0]}")
+    finally:
+        ledger.store.close()
+    return time.monotonic() - start
+
+
+def _node(home: Path, name: str, genesis: Path, rpc_port: int, p2p_port: int,
+          peers: list[str]) -> NodeProc:
+    key_file = home / "node.key"
+    if not key_file.exists():
+        write_key_file(key_file, devnet_key("orechain-devnet-node:" + name))
+    argv = [sys.executable, "-m", "node", "run", "--home", str(home), "--genesis", str(genesis),
+            "--node-key", str(key_file), "--rpc-port", str(rpc_port),
+            "--p2p-port", str(p2p_port), "--moniker", name]
+    for peer in peers:
+        argv += ["--peer", peer]
+    return NodeProc(name, "validator" if name.startswith("validator") else "full",
+                    f"http://127.0.0.1:{rpc_port}/rpc", argv, home)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    home = Path(args.home or tempfile.mkdtemp(prefix="orechain-sync-"))
+    genesis = single_validator_genesis()
+    doc = genesis.document
+    genesis_file = home / "genesis.json"
+    home.mkdir(parents=True, exist_ok=True)
+    genesis_file.write_text(json.dumps(doc))
+    base = free_base_port(2)
+    server = _node(home / "validator-1", "validator-1", genesis_file, base + 57, base + 56, [])
+    server.home.mkdir(parents=True, exist_ok=True)
+    build_s = build_chain(server.home / "data" / "chain", doc, args.events, args.block)
+    server.start()
+    server.wait_ready()
+    head = server.rpc.call("chain_head")["height"]
+    fresh = _node(home / "mine-1-node", "mine-1-node", genesis_file, base + 59, base + 58,
+                  [f"127.0.0.1:{base + 56}"])
+    fresh.home.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.monotonic()
+        fresh.start()
+        fresh.wait_ready()
+        peak_rss = 0
+        while (height := fresh.rpc.call("chain_head")["height"]) < head:
+            if time.monotonic() - started > args.timeout:
+                raise TimeoutError(f"the fresh node reached {height} of {head} in "
+                                   f"{args.timeout} s")
+            peak_rss = max(peak_rss, sample(fresh.proc.pid).rss_kib)
+            time.sleep(0.2)
+        took = time.monotonic() - started
+        final = sample(fresh.proc.pid)
+    finally:
+        fresh.stop()
+        server.stop()
+    events = head * args.block
+    return {
+        "events": events,
+        "blocks": head,
+        "events_per_block": args.block,
+        "chain_build_s": round(build_s, 1),
+        "catch_up_s": round(took, 1),
+        "sync_events_per_s": round(events / took, 1),
+        "fresh_node_cpu_s": round(final.cpu_seconds, 1),
+        "fresh_node_events_per_cpu_s": round(events / final.cpu_seconds, 1),
+        "fresh_node_peak_rss_mib": round(max(peak_rss, final.hwm_kib) / 1024, 1),
+        "fresh_node_rss_mib": round(final.rss_kib / 1024, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benches.sync", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--events", type=int, default=200_000)
+    p.add_argument("--block", type=int, default=5_000, help="events per block (<= max)")
+    p.add_argument("--timeout", type=float, default=1800.0)
+    p.add_argument("--home", help="default: a new temporary directory")
+    p.add_argument("--json", help="also write the report to this file")
+    args = p.parse_args(argv)
+    report = run(args)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
