@@ -75,6 +75,8 @@ class BftDriver:
                  resend: Callable[[list[Any], bytes | None], None],
                  on_commit: Callable[[Block, Commit], None]) -> None:
         self.ledger = ledger
+        # Told of each equivocation seen, so the node can put the evidence on chain.
+        self.on_evidence: Callable[[Vote, Vote], None] = lambda first, second: None
         self.mempool = mempool
         self.clock_ms = clock_ms
         self._broadcast = broadcast
@@ -345,3 +347,4 @@ class BftDriver:
         self.ledger.store.save_evidence(
             keys.evidence_key(first.height, first.validator, first.round, first.type),
             codec.encode([first.to_wire(), second.to_wire()]))
+        self.on_evidence(first, second)

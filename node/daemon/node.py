@@ -14,24 +14,27 @@ from typing import Any
 
 from aiohttp import web
 
+from node import codec
 from node.crypto import load_key_file
 from node.daemon.bft import BftDriver
 from node.daemon.config import NodeConfig
-from node.daemon.ledger import Ledger
+from node.daemon.ledger import Ledger, Rejected
 from node.daemon.logs import HEIGHT
-from node.daemon.mempool import Mempool
+from node.daemon.mempool import Mempool, MempoolFull
 from node.daemon.network import Network
 from node.epcis.routes import register_routes as register_epcis
 from node.explorer.routes import register_routes as register_explorer
+from node.merkle import sha256
 from node.metrics.node_metrics import NodeMetrics
 from node.metrics.routes import register_routes as register_metrics
 from node.p2p import PeerManager
+from node.provenance.schema import EVIDENCE_KIND
 from node.rpc.access import AccessPolicy, RateLimiter
 from node.rpc.methods import RpcApi
 from node.rpc.openrpc import openrpc_document
 from node.rpc.server import MAX_BODY_BYTES, JsonRpcServer
-from node.store import BlockStore
-from node.types import Block, Commit, Tx
+from node.store import BlockStore, StoreError
+from node.types import Block, Commit, Tx, Vote
 
 log = logging.getLogger("orechain.node")
 
@@ -59,6 +62,8 @@ class Node:
                                  wall_clock_ms, self._publish_consensus, self._resend_consensus,
                                  self._publish_block)
                        if self.is_validator else None)
+        if self.driver is not None:
+            self.driver.on_evidence = self._report_equivocation
         self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
                                self._wake_driver)
         self.metrics = NodeMetrics()
@@ -86,6 +91,28 @@ class Node:
         self.network.publish_tx(tx)
         self._wake_driver()
         return "pending"
+
+    def _report_equivocation(self, first: Vote, second: Vote) -> None:
+        """Put a validator's two conflicting votes on chain, signed with this node's key.
+
+        The nonce is derived from the votes, so reporting the same fault again is the
+        same tx (a duplicate), while other nodes' reports of it are rejected on chain
+        as already recorded."""
+        body = {"first": codec.encode(first.to_wire()).hex(),
+                "second": codec.encode(second.to_wire()).hex()}
+        nonce = int.from_bytes(sha256(codec.encode(body))[:7], "big")
+        tx = Tx(self.genesis.chain_id, EVIDENCE_KIND, body, self.key.public_key,
+                nonce).signed(self.key)
+        if tx.tx_id in self.mempool or self.ledger.store.tx_location(tx.tx_id) is not None:
+            return
+        try:
+            self.ledger.check_tx(tx)
+            self.mempool.add(tx)
+        except (Rejected, MempoolFull, StoreError) as exc:
+            log.warning("could not report equivocation: %s", exc)
+            return
+        self.network.publish_tx(tx)
+        self._wake_driver()
 
     def _wake_driver(self) -> None:
         if self.driver is not None:
