@@ -8,9 +8,12 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from node.cli.client import RpcCallError
 from tests.chaos.cluster import ChaosNode
+
+BATCH = 200  # the node's batch limit
 
 
 @dataclass(frozen=True)
@@ -28,11 +31,12 @@ def wait_converged(nodes: list[ChaosNode], acked: Iterable[str], timeout: float)
     undecided = {n.name: set(acked) for n in nodes}  # shrinks as each node decides txs
     deadline = time.monotonic() + timeout
     last = "no answer yet"
-    while time.monotonic() < deadline:
+    while True:
         try:
             for n in nodes:
-                undecided[n.name] = {tx for tx in undecided[n.name]
-                                     if _status(n, tx) == "pending"}
+                answers = tx_answers(n, undecided[n.name])
+                undecided[n.name] = {tx for tx, a in answers.items()
+                                     if a is None or a["status"] == "pending"}
             heads = [(n.name, n.rpc.call("chain_head")) for n in nodes]
         except ConnectionError as exc:
             last = str(exc)
@@ -41,43 +45,59 @@ def wait_converged(nodes: list[ChaosNode], acked: Iterable[str], timeout: float)
             if not left and len({h["hash"] for _, h in heads}) == 1:
                 return int(heads[0][1]["height"])
             last = f"heads {[(name, h['height']) for name, h in heads]}, undecided {left}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the network did not converge within {timeout}s: {last}")
         time.sleep(1)
-    raise AssertionError(f"the network did not converge within {timeout}s: {last}")
 
 
-def _status(node: ChaosNode, tx_id: str) -> str:
-    try:
-        return str(node.rpc.call("tx_get", tx_id=tx_id)["status"])
-    except RpcCallError:
-        return "pending"  # not known here yet (gossip or sync still on the way)
+def tx_answers(node: ChaosNode, tx_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    """tx_get of every id, in batches; None where the node does not know the tx yet."""
+    ids = list(tx_ids)
+    out: dict[str, dict[str, Any] | None] = {}
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i:i + BATCH]
+        replies = node.rpc.batch([("tx_get", {"tx_id": tx}) for tx in chunk])
+        for tx, reply in zip(chunk, replies, strict=True):
+            out[tx] = None if isinstance(reply, RpcCallError) else reply
+    return out
+
+
+def _blocks(node: ChaosNode, height: int) -> list[dict[str, Any]]:
+    """block_get of heights 1..height, in batches."""
+    out: list[dict[str, Any]] = []
+    for start in range(1, height + 1, BATCH):
+        calls = [("block_get", {"height": h}) for h in range(start, min(start + BATCH, height + 1))]
+        for reply in node.rpc.batch(calls):
+            assert not isinstance(reply, RpcCallError), f"{node.name}: {reply}"
+            out.append(reply)
+    return out
 
 
 def check_history(nodes: list[ChaosNode], acked: dict[str, str], height: int) -> Verdict:
     """Every node: identical block hashes at every height, each acked tx exactly once,
     at the same (height, index) everywhere, with the status its result says."""
-    reference: list[str] = []
-    tx_ids: list[str] = []
-    for h in range(1, height + 1):
-        block = nodes[0].rpc.call("block_get", height=h)
-        reference.append(block["hash"])
-        tx_ids += block["tx_ids"]
+    chains = [_blocks(n, height) for n in nodes]
+    tx_ids = [tx for block in chains[0] for tx in block["tx_ids"]]
+    for h, block in enumerate(chains[0], start=1):
         assert block["commit"] is not None, f"block {h} has no commit certificate"
-    for node in nodes[1:]:
-        for h in range(1, height + 1):
-            got = node.rpc.call("block_get", height=h)["hash"]
-            assert got == reference[h - 1], \
-                f"{node.name} has block {got} at height {h}, {nodes[0].name} has {reference[h - 1]}"
+    reference = [b["hash"] for b in chains[0]]
+    for node, chain in zip(nodes[1:], chains[1:], strict=True):
+        hashes = [b["hash"] for b in chain]
+        diverged = [h for h, (a, b) in enumerate(zip(hashes, reference, strict=True), 1) if a != b]
+        assert not diverged, f"{node.name} differs from {nodes[0].name} at heights {diverged[:5]}"
     twice = [tx for tx, n in Counter(tx_ids).items() if n > 1]
     assert not twice, f"txs final more than once: {twice[:5]}"
     on_chain = set(tx_ids)
     lost = [tx for tx in acked if tx not in on_chain]
     assert not lost, f"{len(lost)} acknowledged txs never became final, e.g. {lost[:5]}"
     statuses: Counter[str] = Counter()
+    per_node = [tx_answers(n, acked) for n in nodes]
     for tx in acked:
-        answers = [n.rpc.call("tx_get", tx_id=tx) for n in nodes]
-        where = {(a["status"], a["height"], a["index"]) for a in answers}
+        answers = [answers_of[tx] for answers_of in per_node]
+        assert None not in answers, f"tx {tx} is unknown to some node"
+        where = {(a["status"], a["height"], a["index"]) for a in answers if a}
         assert len(where) == 1, f"tx {tx} is decided differently across nodes: {where}"
-        status = answers[0]["status"]
+        status = where.pop()[0]
         assert status in ("final", "rejected"), f"tx {tx} is {status}"
         statuses[status] += 1
     return Verdict(height, len(tx_ids), statuses["final"], statuses["rejected"])
