@@ -91,16 +91,19 @@ def cmd_genesis(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    from node.consensus import WALCorruptError
     from node.daemon.config import ConfigError
     from node.daemon.logs import setup_logging
     from node.daemon.node import Node
+    from node.store import StoreError
+    from node.store.integrity import IntegrityError
 
     home = Path(args.home).resolve()
     config = _load_or_create_config(home, args)
     setup_logging(config.log_json or args.log_json, config.moniker)
     try:
         node = Node(config)
-    except (ConfigError, KeyFileError) as exc:
+    except (ConfigError, KeyFileError, IntegrityError, StoreError, WALCorruptError) as exc:
         raise CliError(str(exc)) from None
     try:
         asyncio.run(node.run_until_signalled())

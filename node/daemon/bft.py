@@ -35,6 +35,7 @@ from node.consensus import (
     SignProposal,
     SignVote,
     StartHeight,
+    Step,
     TimeoutConfig,
     TimeoutFired,
     ValidateBlock,
@@ -47,7 +48,7 @@ from node.crypto import PrivateKey
 from node.daemon.clock import ClockGuard
 from node.daemon.ledger import Executed, InvalidBlock, Ledger
 from node.daemon.mempool import Mempool
-from node.store import keys
+from node.store import StoreError, keys
 from node.types import Block, Commit, Proposal, Vote
 
 log = logging.getLogger("orechain.bft")
@@ -91,6 +92,7 @@ class BftDriver:
         self._blocks: dict[bytes, Block] = {}
         self._executed: dict[bytes, Executed] = {}
         self._awaiting_block: set[bytes] = set()
+        self._unstored_decision: Decide | None = None  # decided, not yet stored
         self._task: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -146,9 +148,17 @@ class BftDriver:
         # Gossip is best effort: a peer that was down or cut off when a vote went out
         # would wait forever in a round that lacks a quorum. Re-sending the current
         # height's own messages lets every correct node eventually see them.
+        # The same beat retries work a storage failure (a full disk) interrupted.
         while True:
             await asyncio.sleep(REBROADCAST_SECONDS)
             self._queue.put_nowait(lambda: self._send_own(None))
+            self._queue.put_nowait(self._retry_interrupted)
+
+    def _retry_interrupted(self) -> None:
+        if self._unstored_decision is not None:
+            self._decide(self._unstored_decision)
+        elif not self.running_height and len(self.mempool):
+            self._start_height()
 
     def peer_connected(self, node_key: bytes) -> None:
         self._queue.put_nowait(lambda: self._send_own(node_key))
@@ -191,7 +201,12 @@ class BftDriver:
         start = StartHeight(self.next_height, validators,
                             self.ledger.validators_at(self.next_height + 1))
         self.core = self._new_core()
-        self.wal.restart(start)
+        try:
+            self.wal.restart(start)
+        except OSError as exc:  # retried by _retry_interrupted once the disk has room
+            log.error("cannot start height %d: writing the consensus WAL failed: %s",
+                      start.height, exc)
+            return
         self._run(self.core.step(start))
 
     def _handle_message(self, payload: list[Any]) -> None:
@@ -287,6 +302,12 @@ class BftDriver:
         return block
 
     def _propose_value(self, request: RequestValue) -> None:
+        signed = self._signed_proposal_block(request.height, request.round)
+        if signed is not None:
+            # Signed before a crash that lost the WAL record of the value: propose that
+            # block again (anything else would be a second proposal the signer refuses).
+            self._feed(ValueReady(request.height, request.round, signed.hash), own=True)
+            return
         params = self.ledger.genesis.params
         txs = self.mempool.reap(params["max_block_txs"], params["max_block_bytes"] - 4096)
         executed = self.ledger.build_block(self.clock_ms(), self.signer.public_key, txs)
@@ -296,7 +317,15 @@ class BftDriver:
         self.ledger.store.save_candidate(block, sync=True)
         self._blocks[block.hash] = block
         self._executed[block.hash] = executed
-        self._feed(ValueReady(request.height, request.round, block.hash))
+        self._feed(ValueReady(request.height, request.round, block.hash), own=True)
+
+    def _signed_proposal_block(self, height: int, round_: int) -> Block | None:
+        last = self.signer.last_signed
+        if last is None or (last.height, last.round, last.step) != (height, round_,
+                                                                    Step.PROPOSE):
+            return None
+        block_hash = codec.decode(last.sign_bytes)[-1]
+        return self._block(block_hash)
 
     def _validate(self, block_hash: bytes) -> None:
         block = self._block(block_hash)
@@ -322,7 +351,13 @@ class BftDriver:
                         decision.block_hash.hex()[:16], decision.height)
             return
         executed = self._executed.get(block.hash) or self.ledger.validate_block(block)
-        self.ledger.commit(executed, decision.commit)
+        try:
+            self.ledger.commit(executed, decision.commit)
+        except StoreError as exc:  # retried by _retry_interrupted once the disk has room
+            log.error("cannot store final block %d: %s", block.height, exc)
+            self._unstored_decision = decision
+            return
+        self._unstored_decision = None
         self.mempool.remove_committed(block.tx_ids)
         log.info("block %d final: %d txs, round %d", block.height, len(block.txs),
                  decision.commit.round)

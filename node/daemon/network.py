@@ -18,7 +18,16 @@ from node import codec
 from node.daemon.bft import PROPOSAL_MSG, VOTE_MSG, BftDriver
 from node.daemon.ledger import InvalidBlock, Ledger, Rejected
 from node.daemon.mempool import Mempool, MempoolFull
-from node.p2p import Channel, Gossip, P2PError, PeerAddress, PeerManager, Verdict
+from node.p2p import (
+    Channel,
+    Gossip,
+    InvalidMessage,
+    P2PError,
+    PeerAddress,
+    PeerManager,
+    Verdict,
+)
+from node.p2p.message import MALFORMED_PENALTY
 from node.store import StoreError
 from node.types import Block, Commit, Proposal, Tx, TxFormatError, Vote
 
@@ -202,7 +211,7 @@ class Network:
     async def _serve_sync(self, sender: bytes, body: Any) -> list[Any]:
         if not (isinstance(body, list) and len(body) == 2
                 and all(isinstance(x, int) and not isinstance(x, bool) for x in body)):
-            raise ValueError("a sync request is [from_height, count]")
+            raise InvalidMessage("a sync request is [from_height, count]", MALFORMED_PENALTY)
         start, count = body
         out: list[Any] = [self.ledger.height]
         size = 0

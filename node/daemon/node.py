@@ -34,6 +34,7 @@ from node.rpc.methods import RpcApi
 from node.rpc.openrpc import openrpc_document
 from node.rpc.server import MAX_BODY_BYTES, JsonRpcServer
 from node.store import BlockStore, StoreError
+from node.store.integrity import check_node_data
 from node.types import Block, Commit, Tx, Vote
 
 log = logging.getLogger("orechain.node")
@@ -51,6 +52,8 @@ class Node:
         self.key = load_key_file(config.key_path, passphrase)
         self.org_key = (load_key_file(config.org_key_path, passphrase)
                         if config.org_key_file else None)
+        # Damaged data is refused with a recovery path before anything opens it.
+        check_node_data(config.data_dir, self.genesis)
         self.store = BlockStore(config.data_dir / "chain")
         self.ledger = Ledger(self.store, self.genesis)
         self.mempool = Mempool(self.store)

@@ -153,6 +153,8 @@ class RpcApi:
                 raise RpcError(NOT_FOUND, "no block with that hash")
         else:
             height = _param(params, "height", int)
+            if not 0 <= height < 1 << 63:
+                raise RpcError(INVALID_PARAMS, "height must be between 0 and 2^63 - 1")
         block = self.ledger.store.block(height) if height > 0 else None
         if block is None:
             raise RpcError(NOT_FOUND, f"no block at height {height} "

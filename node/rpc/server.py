@@ -58,15 +58,19 @@ class JsonRpcServer:
         app.router.add_post("/", self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return self._too_large()  # refused from the header, before reading any body
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return self._reply(_error(None, RpcError(
-                INVALID_REQUEST, f"request body over the {MAX_BODY_BYTES} byte limit")), 413)
+            return self._too_large()
         try:
             payload = json.loads(raw, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             return self._reply(_error(None, RpcError(PARSE_ERROR, f"parse error: {exc}")))
+        except RecursionError:
+            return self._reply(_error(None, RpcError(
+                INVALID_REQUEST, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")))
         may_write = self.policy.may_write(request.remote, request.headers.get("Authorization"))
         if not _depth(payload, MAX_JSON_DEPTH):
             return self._reply(_error(None, RpcError(
@@ -86,6 +90,10 @@ class JsonRpcServer:
             return self._rate_limited()
         reply = await self.call(payload, may_write)
         return self._reply(reply) if reply is not None else web.Response(status=204)
+
+    def _too_large(self) -> web.Response:
+        return self._reply(_error(None, RpcError(
+            INVALID_REQUEST, f"request body over the {MAX_BODY_BYTES} byte limit")), 413)
 
     def _rate_limited(self) -> web.Response:
         return self._reply(_error(None, RpcError(

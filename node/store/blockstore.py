@@ -8,6 +8,8 @@ holds either all of a block or none of it.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from node.store import keys
 from node.store.kv import Overlay
 from node.types import Block, Commit, Tx, TxResult
 
+REOPEN_FREE_BYTES = 8 * 1024 * 1024
+
 
 class StoreError(Exception):
     """The database cannot be used as it is (corrupt, another chain, locked, disk full)."""
@@ -27,8 +31,16 @@ class BlockStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._write_failed = False
+        self._db = self._open()
+        schema = self._db.get(keys.META_SCHEMA)
+        if schema is not None and keys.read_u64(schema) != keys.SCHEMA_VERSION:
+            raise StoreError(f"database schema {keys.read_u64(schema)} is not the supported "
+                             f"{keys.SCHEMA_VERSION}")
+
+    def _open(self) -> plyvel.DB:
         try:
-            self._db = plyvel.DB(str(self.path), create_if_missing=True, paranoid_checks=True)
+            return plyvel.DB(str(self.path), create_if_missing=True, paranoid_checks=True)
         except plyvel.IOError as exc:
             raise StoreError(f"cannot open the database at {self.path}: {exc} "
                              "(is another orechain process using this --home?)") from None
@@ -36,10 +48,29 @@ class BlockStore:
             raise StoreError(f"the database at {self.path} is corrupt: {exc}. Move it aside "
                              "and restart the node to resync from peers (docs/operations.md)"
                              ) from None
-        schema = self._db.get(keys.META_SCHEMA)
-        if schema is not None and keys.read_u64(schema) != keys.SCHEMA_VERSION:
-            raise StoreError(f"database schema {keys.read_u64(schema)} is not the supported "
-                             f"{keys.SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[plyvel.DB]:
+        """Every write goes through here. A failed write (a full disk) can leave a torn
+        record at the end of LevelDB's log; reopening before the next write makes
+        recovery drop it, instead of appending after it and leaving a log that the
+        next start refuses as corrupt."""
+        if self._write_failed:
+            # Reopening needs room for a new log and manifest; with too little, keep the
+            # open handle (reads go on) and refuse the write without touching the disk.
+            free = shutil.disk_usage(self.path).free
+            if free < REOPEN_FREE_BYTES:
+                raise StoreError(f"only {free} bytes free under {self.path}; the node takes "
+                                 "no events until the disk has room again")
+            self._db.close()
+            self._db = self._open()
+            self._write_failed = False
+        try:
+            yield self._db
+        except plyvel.IOError as exc:
+            self._write_failed = True
+            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full? the "
+                             "node takes no events until a write succeeds again)") from None
 
     def close(self) -> None:
         self._db.close()
@@ -105,11 +136,8 @@ class BlockStore:
         self._write(fill)
 
     def _write(self, fill) -> None:  # type: ignore[no-untyped-def]
-        try:
-            with self._db.write_batch(transaction=True, sync=True) as batch:
-                fill(batch)
-        except plyvel.IOError as exc:
-            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full?)") from None
+        with self._writing() as db, db.write_batch(transaction=True, sync=True) as batch:
+            fill(batch)
 
     def block(self, height: int) -> Block | None:
         raw = self._db.get(keys.block_key(height))
@@ -145,8 +173,8 @@ class BlockStore:
         return Block.decode(raw) if raw is not None else None
 
     def clear_candidates(self) -> None:
-        with self._db.write_batch() as batch:
-            for key in self._db.iterator(prefix=keys.CANDIDATE, include_value=False):
+        with self._writing() as db, db.write_batch() as batch:
+            for key in db.iterator(prefix=keys.CANDIDATE, include_value=False):
                 batch.delete(key)
 
     def save_evidence(self, key: bytes, value: bytes) -> None:
@@ -156,10 +184,8 @@ class BlockStore:
         return [v for _, v in self._db.iterator(prefix=keys.EVIDENCE)]
 
     def _put(self, key: bytes, value: bytes, sync: bool) -> None:
-        try:
-            self._db.put(key, value, sync=sync)
-        except plyvel.IOError as exc:
-            raise StoreError(f"write to {self.path} failed: {exc} (is the disk full?)") from None
+        with self._writing() as db:
+            db.put(key, value, sync=sync)
 
     # --- persisted mempool -------------------------------------------------------
 
@@ -175,4 +201,5 @@ class BlockStore:
             yield Tx.decode(raw)
 
     def drop_pending(self, tx_id: bytes) -> None:
-        self._db.delete(keys.mempool_key(tx_id), sync=True)
+        with self._writing() as db:
+            db.delete(keys.mempool_key(tx_id), sync=True)

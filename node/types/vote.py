@@ -50,7 +50,7 @@ class Vote:
         if not isinstance(fields, list) or len(fields) != 7:
             raise ValueError("a vote is an array of 7 fields")
         chain_id, type_, height, round_, block_hash, validator, signature = fields
-        if not (isinstance(chain_id, str) and type_ in (PREVOTE, PRECOMMIT)
+        if not (isinstance(chain_id, str) and type(type_) is int and type_ in (PREVOTE, PRECOMMIT)
                 and _nat(height) and _nat(round_) and isinstance(block_hash, bytes)
                 and len(block_hash) in (0, 32) and isinstance(validator, bytes)
                 and isinstance(signature, bytes)):

@@ -92,9 +92,7 @@ def test_sigkill_during_block_commits_leaves_data_the_node_restarts_on(tmp_path)
             node.start()
         load.stop.set()
         load.join(10)
-        if DOUBLE_SIGN_STALL in node.log():
-            pytest.xfail("hit the re-proposal bug (see test_proposer_killed_after_signing_"
-                         "a_proposal_re_proposes_it)")
+        assert DOUBLE_SIGN_STALL not in node.log(), "a restarted proposer built a new block"
         _acked_final_once(node, load.acked)
     finally:
         load.stop.set()
@@ -103,8 +101,6 @@ def test_sigkill_during_block_commits_leaves_data_the_node_restarts_on(tmp_path)
     assert heights[-1] > 0 and len(load.acked) > 0
 
 
-@pytest.mark.xfail(strict=True, reason="node/daemon/bft.py re-runs getValue after a crash "
-                   "instead of re-proposing the block it signed; see docs/chaos.md")
 def test_proposer_killed_after_signing_a_proposal_re_proposes_it(tmp_path) -> None:
     """The disk as a SIGKILL leaves it between the signer's synced state and the WAL
     append of the proposal: WAL = [StartHeight], candidate block saved, proposal signed.
@@ -118,7 +114,7 @@ def test_proposer_killed_after_signing_a_proposal_re_proposes_it(tmp_path) -> No
     store = BlockStore(data / "chain")
     tx = Tx.from_json(lot_event("P", 1))
     store.add_pending(tx)
-    executed = Ledger(store, genesis).build_block(genesis.genesis_time_ms + 1_000,
+    executed = Ledger(store, genesis).build_block(time.time_ns() // 1_000_000,
                                                    key.public_key, [tx])
     store.save_candidate(executed.block, sync=True)
     store.close()
@@ -201,8 +197,6 @@ def test_torn_tails_are_what_a_crash_leaves_and_pass(damaged_template, tmp_path)
     assert 0 < report.height <= full.height
 
 
-@pytest.mark.xfail(strict=True, reason="node/daemon/node.py does not call "
-                   "node.store.integrity.check_node_data yet; see docs/chaos.md")
 def test_daemon_refuses_damaged_table_files(damaged_template, tmp_path) -> None:
     """LevelDB reads tables lazily, so only a start-up scan sees a damaged table."""
     home, genesis_file = damaged_template
@@ -279,8 +273,6 @@ def test_full_disk_refuses_events_keeps_what_it_has_and_resumes(small_disk) -> N
         assert node.stop() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="LevelDB keeps appending to a log that holds a torn "
-                   "record from the failed write; paranoid reopen refuses it. See docs/chaos.md")
 def test_node_restarts_after_a_full_disk_episode(small_disk) -> None:
     node = solo_node(small_disk)
     node.start()
@@ -298,8 +290,6 @@ def test_node_restarts_after_a_full_disk_episode(small_disk) -> None:
         node.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="node/daemon/bft.py: a height that failed to start on "
-                   "a full disk is retried only when another event arrives; see docs/chaos.md")
 def test_event_acked_as_the_disk_fills_is_final_once_space_returns(small_disk) -> None:
     node = solo_node(small_disk)
     node.start()

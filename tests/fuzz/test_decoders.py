@@ -112,11 +112,7 @@ def test_over_size_input_is_refused_before_parsing() -> None:
         Tx.decode(packed(["c", "k", {}, b"\x00" * 32, 1, b"\x00" * 64, "x" * 70_000]))
 
 
-BOOL_TYPE = pytest.mark.xfail(strict=True, reason="node/types/vote.py Vote.from_wire: "
-                              "`type_ in (PREVOTE, PRECOMMIT)` admits True (== 1)")
-
-
-@pytest.mark.parametrize("vote_type", [pytest.param(True, marks=BOOL_TYPE), False, "1",
+@pytest.mark.parametrize("vote_type", [True, False, "1",
                                        PRECOMMIT + 1, -1, b"\x01"])
 def test_vote_type_must_be_the_integer_prevote_or_precommit(vote_type) -> None:
     """What a canonical decode can deliver in the type field (bools, text, bytes, ints)."""

@@ -39,8 +39,6 @@ METHODS = ["lot_submitEvent", "lot_prepareEvent", "tx_get", "lot_get", "lot_hist
 PARAMS = ["event", "tx_id", "lot_id", "direction", "height", "hash"]
 RSS_GROWTH_KIB = 64 * 1024
 # block_get passes any int height to the store's u64 key: 2**64 raises struct.error.
-KNOWN_INTERNAL = [("block_get", "height", 2**64), ("block_get", "height", 10**400)]
-
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
               st.floats(allow_nan=False, allow_infinity=False)),
@@ -105,11 +103,8 @@ def test_wrong_type_for_every_parameter_of_every_method(live_node) -> None:
                     internal.append((method, name, value))
                 else:
                     check_reply(reply)
-    unknown = [c for c in internal if c not in KNOWN_INTERNAL]
-    assert not unknown, f"internal errors on hostile params: {unknown}"
-    if internal:
-        shown = [(m, n, str(v)[:12]) for m, n, v in internal]
-        pytest.xfail(f"known bug, node/rpc/methods.py block_get: {shown}")
+    shown = [(m, n, str(v)[:12]) for m, n, v in internal]
+    assert not internal, f"internal errors on hostile params: {shown}"
 
 
 def test_event_fields_of_every_wrong_type_are_invalid_params(live_node) -> None:
@@ -149,8 +144,6 @@ def test_nesting_numbers_and_sizes_at_and_past_the_limits(live_node) -> None:
         assert reply["error"]["code"] in (PARSE_ERROR, INVALID_REQUEST)
 
 
-@pytest.mark.xfail(strict=True, reason="node/rpc/server.py: json.loads raises RecursionError "
-                   "before the depth check runs; aiohttp answers a plain-text HTTP 500")
 @pytest.mark.parametrize("depth", [1_000, 100_000])
 def test_nesting_deeper_than_the_parser_recursion_limit(live_node, depth: int) -> None:
     _, reply = post(live_node.rpc_port, ("[" * depth + "]" * depth).encode())
@@ -178,8 +171,6 @@ def test_oversized_body_is_refused_once_past_the_limit(live_node) -> None:
     assert _lying_post(live_node.rpc_port, 2 * MAX_BODY_BYTES) == 413
 
 
-@pytest.mark.xfail(strict=True, reason="node/rpc/server.py reads up to the limit before "
-                   "refusing; a Content-Length over it could be refused from the header")
 def test_oversized_content_length_is_refused_from_the_header(live_node) -> None:
     assert _lying_post(live_node.rpc_port, 4096) == 413
 
