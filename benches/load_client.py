@@ -43,7 +43,7 @@ def _bodies(plan: ClientPlan) -> list[tuple[bytes, list[str]]]:
     return out
 
 
-class _Connections:
+class Connections:
     """One keep-alive HTTP connection per node."""
 
     def __init__(self, urls: list[str]) -> None:
@@ -70,7 +70,7 @@ class _Connections:
 
 def run_client(plan: ClientPlan) -> None:
     bodies = _bodies(plan)
-    conns = _Connections(plan.rpc_urls)
+    conns = Connections(plan.rpc_urls)
     interval = plan.batch / plan.rate
     submitted: dict[str, float] = {}
     errors: dict[str, int] = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -67,16 +68,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     genesis_file = home / "genesis.json"
     home.mkdir(parents=True, exist_ok=True)
     genesis_file.write_text(json.dumps(doc))
+    server_home = home / "validator-1"
+    server_home.mkdir(parents=True, exist_ok=True)
+    # Resumes a chain an earlier run left in --home; the ports are picked only now,
+    # after the long build, so that they are still free when the nodes bind them.
+    build_s = build_chain(server_home / "data" / "chain", doc, args.events, args.block)
     base = free_base_port(2)
-    server = _node(home / "validator-1", "validator-1", genesis_file, base + 57, base + 56, [])
-    server.home.mkdir(parents=True, exist_ok=True)
-    build_s = build_chain(server.home / "data" / "chain", doc, args.events, args.block)
+    server = _node(server_home, "validator-1", genesis_file, base + 57, base + 56, [])
     server.start()
     server.wait_ready()
     head = server.rpc.call("chain_head")["height"]
+    shutil.rmtree(home / "mine-1-node", ignore_errors=True)  # fresh on every run
+    (home / "mine-1-node").mkdir(parents=True)
     fresh = _node(home / "mine-1-node", "mine-1-node", genesis_file, base + 59, base + 58,
                   [f"127.0.0.1:{base + 56}"])
-    fresh.home.mkdir(parents=True, exist_ok=True)
+
     try:
         started = time.monotonic()
         fresh.start()

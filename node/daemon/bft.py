@@ -56,6 +56,12 @@ log = logging.getLogger("orechain.bft")
 PROPOSAL_MSG = 0
 VOTE_MSG = 1
 REBROADCAST_SECONDS = 2.0
+# Executing a block holds the event loop of every node (proposer, validators, full
+# nodes) for the whole block. Under load a 5,000-event block held it for seconds, so
+# proposals reached peers too late for their clock check and rounds failed one after
+# another; 1,000 events keep each hold well under a second and still amortise the
+# three consensus steps over many events (docs/performance.md).
+PROPOSAL_MAX_TXS = 1_000
 
 
 def timeouts_from(params: dict[str, int]) -> TimeoutConfig:
@@ -309,7 +315,8 @@ class BftDriver:
             self._feed(ValueReady(request.height, request.round, signed.hash), own=True)
             return
         params = self.ledger.genesis.params
-        txs = self.mempool.reap(params["max_block_txs"], params["max_block_bytes"] - 4096)
+        txs = self.mempool.reap(min(params["max_block_txs"], PROPOSAL_MAX_TXS),
+                                params["max_block_bytes"] - 4096)
         executed = self.ledger.build_block(self.clock_ms(), self.signer.public_key, txs)
         block = executed.block
         # Durable before the core may sign a proposal for it: after a crash the same
