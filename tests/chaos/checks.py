@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from node.cli.client import RpcCallError
+from node.cli.client import RpcCallError, RpcClient
 from tests.chaos.cluster import ChaosNode
 
-BATCH = 200  # the node's batch limit
+BATCH = 50  # well under the node's batch limit of 200: tx_get answers carry proofs
+CHECK_TIMEOUT = 120.0  # a loaded machine answers a batch slowly; the load's 5 s is too short
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,14 @@ def tx_answers(node: ChaosNode, tx_ids: Iterable[str]) -> dict[str, dict[str, An
     out: dict[str, dict[str, Any] | None] = {}
     for i in range(0, len(ids), BATCH):
         chunk = ids[i:i + BATCH]
-        replies = node.rpc.batch([("tx_get", {"tx_id": tx}) for tx in chunk])
+        replies = _checker(node).batch([("tx_get", {"tx_id": tx}) for tx in chunk])
         for tx, reply in zip(chunk, replies, strict=True):
             out[tx] = None if isinstance(reply, RpcCallError) else reply
     return out
+
+
+def _checker(node: ChaosNode) -> RpcClient:
+    return RpcClient(node.rpc.url, timeout=CHECK_TIMEOUT)
 
 
 def _blocks(node: ChaosNode, height: int) -> list[dict[str, Any]]:
@@ -67,7 +72,7 @@ def _blocks(node: ChaosNode, height: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for start in range(1, height + 1, BATCH):
         calls = [("block_get", {"height": h}) for h in range(start, min(start + BATCH, height + 1))]
-        for reply in node.rpc.batch(calls):
+        for reply in _checker(node).batch(calls):
             assert not isinstance(reply, RpcCallError), f"{node.name}: {reply}"
             out.append(reply)
     return out
