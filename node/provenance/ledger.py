@@ -9,6 +9,7 @@ admission); `Ledger` also writes, through the Overlay a block is applied in.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -89,6 +90,41 @@ def _decode_into(cls: Any, raw: bytes) -> Any:
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
+class _Decoded:
+    """Typed records by their stored bytes, so a record read again is not decoded again.
+
+    Applying an event reads the same few records several times (its lots before and
+    after the rule, the signer's key and org on every tx), and the next event mostly
+    reads what the last one wrote. The bytes are the whole key: a record that changes
+    has new bytes, so nothing here can go stale, and the typed records are frozen
+    values that no rule changes in place. Bounded by dropping everything when full.
+    """
+
+    LIMIT = 1 << 14
+
+    def __init__(self, build: Callable[[bytes], Any]) -> None:
+        self._build = build
+        self._items: dict[bytes, Any] = {}
+
+    def get(self, raw: bytes) -> Any:
+        found = self._items.get(raw)
+        if found is None:
+            found = self._build(raw)
+            self.remember(raw, found)
+        return found
+
+    def remember(self, raw: bytes, value: Any) -> None:
+        if len(self._items) >= self.LIMIT:
+            self._items.clear()
+        self._items[raw] = value
+
+
+_LOTS = _Decoded(lambda raw: Lot.from_record(_load(raw)))
+_ORGS = _Decoded(lambda raw: _decode_into(OrgRecord, raw))
+_SIGNERS = _Decoded(lambda raw: _decode_into(KeyRecord, raw))
+_SITES = _Decoded(lambda raw: _decode_into(SiteRecord, raw))
+
+
 class LedgerView:
     """Read-only state over any KV (the block store, an Overlay, a MemoryKV)."""
 
@@ -97,15 +133,15 @@ class LedgerView:
 
     def org(self, org_id: str) -> OrgRecord | None:
         raw = self.kv.get(keys.org_key(org_id))
-        return _decode_into(OrgRecord, raw) if raw is not None else None
+        return _ORGS.get(raw) if raw is not None else None
 
     def site(self, site_id: str) -> SiteRecord | None:
         raw = self.kv.get(keys.site_key(site_id))
-        return _decode_into(SiteRecord, raw) if raw is not None else None
+        return _SITES.get(raw) if raw is not None else None
 
     def signer(self, public_key: bytes) -> KeyRecord | None:
         raw = self.kv.get(keys.signer_key(public_key))
-        return _decode_into(KeyRecord, raw) if raw is not None else None
+        return _SIGNERS.get(raw) if raw is not None else None
 
     def keys_of(self, org_id: str) -> list[bytes]:
         """Every key ever registered for `org_id` (active or revoked), in key order."""
@@ -160,8 +196,8 @@ class LedgerView:
         return _load(raw) if raw is not None else None
 
     def lot(self, lot_id: str) -> Lot | None:
-        record = self.lot_record(lot_id)
-        return Lot.from_record(record) if record is not None else None
+        raw = self.kv.get(keys.lot_key(lot_id))
+        return _LOTS.get(raw) if raw is not None else None
 
     def lot_events(self, lot_id: str) -> list[tuple[int, int, bytes]]:
         """(height, index, tx_id) of every accepted event that touched the lot, in chain
@@ -205,7 +241,9 @@ class Ledger(LedgerView):
         self.kv.delete(keys.governance_key(name))
 
     def put_lot(self, lot: Lot) -> None:
-        self.kv.put(keys.lot_key(lot.lot_id), codec.encode(lot.to_record()))
+        raw = lot.encoded()
+        self.kv.put(keys.lot_key(lot.lot_id), raw)
+        _LOTS.remember(raw, lot)          # the next event on this lot reads these bytes
 
     def index_event(self, lot_id: str, height: int, index: int, tx_id: bytes) -> None:
         self.kv.put(keys.lot_event_key(lot_id, height, index), tx_id)

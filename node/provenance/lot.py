@@ -1,14 +1,18 @@
 """The lot: what a physical lot of ore, concentrate or metal is, as state records it.
 
-A lot is a frozen value; a rule builds the next version with `dataclasses.replace`
-and the ledger stores it. The stored form is a canonical msgpack map (keys sorted
-bytewise), so every node writes identical bytes for the same lot.
+A lot is a frozen value; a rule builds the next version with `Lot.evolve` and the
+ledger stores it. The stored form is a canonical msgpack map (keys sorted bytewise),
+so every node writes identical bytes for the same lot.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+import msgpack
+
+from node import codec
 
 # Custody status. "held" is not one of them: a regulator's hold is an overlay on
 # any live status (a lot can be held while in transit) and lifts back to it.
@@ -54,6 +58,38 @@ class Lot:
         out["attestations"] = list(self.attestations)
         return out
 
+    def evolve(self, **changes: Any) -> Lot:
+        """dataclasses.replace without re-running __init__ field by field: every block
+        builds a new version of each lot it touches, so this is on the hot path. The
+        values are the ones replace would set; unknown names are refused as it does."""
+        unknown = changes.keys() - _FIELD_NAMES
+        if unknown:
+            raise TypeError(f"Lot has no field {', '.join(sorted(unknown))}")
+        new = object.__new__(Lot)
+        state = new.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
+        return new
+
+    def encoded(self) -> bytes:
+        """codec.encode(self.to_record()), byte for byte (the tests hold it to that).
+
+        The record's keys are known, so they are laid out in canonical order once,
+        and only the nested values are put in canonical form; the generic encoder
+        sorts and checks all 23 fields on every version of every lot. Anything but
+        the plain values rules store (a float, a subclass) takes the generic encoder,
+        which refuses what it must."""
+        state = self.__dict__
+        record = {}
+        for name in _CANONICAL_ORDER:
+            value = state[name]
+            if type(value) not in _PLAIN:
+                value = _sorted_maps(value)
+                if value is _NOT_PLAIN:
+                    return codec.encode(self.to_record())
+            record[name] = value
+        return msgpack.packb(record, use_bin_type=True)
+
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Lot:
         fields = dict(rec)
@@ -63,6 +99,34 @@ class Lot:
 
     def to_json(self) -> dict[str, Any]:
         return record_to_json(self.to_record())
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(Lot))
+# Field names are ASCII, so code point order is the bytewise order codec requires.
+_CANONICAL_ORDER = tuple(sorted(_FIELD_NAMES))
+_PLAIN = frozenset({str, int, type(None)})
+_NOT_PLAIN = object()
+
+
+def _sorted_maps(value: Any) -> Any:
+    """`value` with every map's keys sorted and tuples as lists, or _NOT_PLAIN if it
+    holds anything but str-keyed maps, lists, tuples, str, int, bool and None."""
+    kind = type(value)
+    if kind in _PLAIN or kind is bool:
+        return value
+    if kind is dict:
+        if any(type(key) is not str for key in value):
+            return _NOT_PLAIN
+        if all(type(item) in _PLAIN for item in value.values()):
+            return {key: value[key] for key in sorted(value)}
+        out = {key: _sorted_maps(value[key]) for key in sorted(value)}
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in out.values()) else out
+    if kind is list or kind is tuple:
+        if all(type(item) in _PLAIN for item in value):
+            return list(value)
+        items = [_sorted_maps(item) for item in value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
+    return _NOT_PLAIN
 
 
 def record_to_json(record: dict[str, Any]) -> dict[str, Any]:

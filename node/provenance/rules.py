@@ -10,7 +10,7 @@ node.provenance.schema; the signer's key and org have passed admission.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from node.provenance import mass
@@ -121,8 +121,8 @@ def _active_org(ctx: EventContext, org_id: str, what: str) -> OrgRecord:
 
 
 def _consume(ctx: EventContext, lot: Lot, children: list[str]) -> None:
-    ctx.ledger.put_lot(replace(lot, status=CONSUMED, children=(*lot.children, *children),
-                               consumed_height=ctx.height, updated_height=ctx.height))
+    ctx.ledger.put_lot(lot.evolve(status=CONSUMED, children=(*lot.children, *children),
+                                  consumed_height=ctx.height, updated_height=ctx.height))
 
 
 def _create(ctx: EventContext, **fields: Any) -> Lot:
@@ -133,7 +133,7 @@ def _create(ctx: EventContext, **fields: Any) -> Lot:
 
 
 def _update(ctx: EventContext, lot: Lot, **changes: Any) -> None:
-    ctx.ledger.put_lot(replace(lot, updated_height=ctx.height, **changes))
+    ctx.ledger.put_lot(lot.evolve(updated_height=ctx.height, **changes))
 
 
 # --- the rules ------------------------------------------------------------------------
