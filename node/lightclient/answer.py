@@ -23,6 +23,7 @@ BLOCK_FIELDS = frozenset({"hash", "header", "commit"})
 RESULT_FIELDS = frozenset({"accepted", "reason"})
 DIRECTIONS = ("backward", "forward", "both")
 _HASH_HEX = re.compile(r"[0-9a-f]{64}")
+_HEX_TEXT = re.compile(r"[0-9a-f]*")
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,15 @@ def _text(value: Any, what: str) -> str:
 def _hashes(value: Any, what: str) -> list[bytes]:
     if type(value) is not list:
         raise VerificationError(f"{what} must be a list of hashes")
-    for item in value:
-        if type(item) is not str or not _HASH_HEX.fullmatch(item):
-            raise VerificationError(f"{what} holds {item!r}, not 64 lower-case hex digits")
-    return [bytes.fromhex(item) for item in value]
+    # One match and one hex decode for the whole list (an answer holds ~20 hashes per
+    # event): items of 64 characters each, joined, are all lower-case hex or not.
+    if all(type(item) is str and len(item) == 64 for item in value) \
+            and _HEX_TEXT.fullmatch(joined := "".join(value)):
+        raw = bytes.fromhex(joined)
+        return [raw[i:i + 32] for i in range(0, len(raw), 32)]
+    bad = next(item for item in value
+               if type(item) is not str or not _HASH_HEX.fullmatch(item))
+    raise VerificationError(f"{what} holds {bad!r}, not 64 lower-case hex digits")
 
 
 def _block(key: str, entry: Any) -> ProvenBlock:

@@ -104,25 +104,27 @@ class Lot:
 _FIELD_NAMES = frozenset(f.name for f in fields(Lot))
 # Field names are ASCII, so code point order is the bytewise order codec requires.
 _CANONICAL_ORDER = tuple(sorted(_FIELD_NAMES))
-_PLAIN = frozenset({str, int, type(None)})
+_PLAIN = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
 _NOT_PLAIN = object()
 
 
 def _sorted_maps(value: Any) -> Any:
     """`value` with every map's keys sorted and tuples as lists, or _NOT_PLAIN if it
-    holds anything but str-keyed maps, lists, tuples, str, int, bool and None."""
+    holds anything but str-keyed maps, lists, tuples, str, int, bool and None.
+    (Type sets are compared whole: most values are flat, and that test runs in C.)"""
     kind = type(value)
-    if kind in _PLAIN or kind is bool:
+    if kind in _PLAIN:
         return value
     if kind is dict:
-        if any(type(key) is not str for key in value):
+        if value and set(map(type, value)) != _STR:
             return _NOT_PLAIN
-        if all(type(item) in _PLAIN for item in value.values()):
+        if set(map(type, value.values())) <= _PLAIN:
             return {key: value[key] for key in sorted(value)}
         out = {key: _sorted_maps(value[key]) for key in sorted(value)}
         return _NOT_PLAIN if any(item is _NOT_PLAIN for item in out.values()) else out
     if kind is list or kind is tuple:
-        if all(type(item) in _PLAIN for item in value):
+        if set(map(type, value)) <= _PLAIN:
             return list(value)
         items = [_sorted_maps(item) for item in value]
         return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
