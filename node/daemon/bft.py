@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,40 @@ REBROADCAST_SECONDS = 2.0
 # another; 1,000 events keep each hold well under a second and still amortise the
 # three consensus steps over many events (docs/performance.md).
 PROPOSAL_MAX_TXS = 1_000
+PROPOSAL_MIN_TXS = 200
+
+
+class ProposalBudget:
+    """How many events a proposal may carry so that executing it, here and then on
+    every validator, fits inside the propose timeout.
+
+    It learns the wall time per event of this node's block executions (a moving
+    average), so a loaded machine proposes smaller blocks instead of losing rounds to
+    timeouts. Only the proposer's choice of txs depends on it, never a block's
+    validity, so nodes need not agree on it.
+    """
+
+    def __init__(self, propose_timeout_ms: int, cap: int) -> None:
+        # The proposer's execution, then each validator's, must both fit in the
+        # timeout; each validator's starts from its own round start, so half of it
+        # per execution. (A quarter was tried: every round then succeeded, but blocks
+        # got so small that the fixed cost of each height halved the throughput.)
+        self._budget_s = propose_timeout_ms / 2000
+        self._cap = cap
+        self._seconds_per_tx = 0.0
+
+    def max_txs(self) -> int:
+        if self._seconds_per_tx <= 0:
+            return self._cap
+        fit = int(self._budget_s / self._seconds_per_tx)
+        return max(min(PROPOSAL_MIN_TXS, self._cap), min(self._cap, fit))
+
+    def observe(self, txs: int, seconds: float) -> None:
+        if txs < PROPOSAL_MIN_TXS:
+            return  # small blocks are dominated by fixed costs and would mislead
+        sample = seconds / txs
+        self._seconds_per_tx = (sample if self._seconds_per_tx <= 0
+                                else 0.7 * self._seconds_per_tx + 0.3 * sample)
 
 
 def timeouts_from(params: dict[str, int]) -> TimeoutConfig:
@@ -92,6 +127,9 @@ class BftDriver:
         self.signer = GuardedSigner(key, FileSignerState(data_dir / "signer_state.json"))
         self.wal = FileWAL(data_dir / "consensus.wal")
         self.timeouts = timeouts_from(ledger.genesis.params)
+        self.budget = ProposalBudget(self.timeouts.propose_ms,
+                                     min(ledger.genesis.params["max_block_txs"],
+                                         PROPOSAL_MAX_TXS))
         self.clock = ClockGuard(ledger.genesis.params["max_clock_drift_ms"], clock_ms)
         self.core = self._new_core()
         self._queue: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
@@ -315,9 +353,10 @@ class BftDriver:
             self._feed(ValueReady(request.height, request.round, signed.hash), own=True)
             return
         params = self.ledger.genesis.params
-        txs = self.mempool.reap(min(params["max_block_txs"], PROPOSAL_MAX_TXS),
-                                params["max_block_bytes"] - 4096)
+        txs = self.mempool.reap(self.budget.max_txs(), params["max_block_bytes"] - 4096)
+        started = time.perf_counter()
         executed = self.ledger.build_block(self.clock_ms(), self.signer.public_key, txs)
+        self.budget.observe(len(txs), time.perf_counter() - started)
         block = executed.block
         # Durable before the core may sign a proposal for it: after a crash the same
         # value is re-proposed, and its body must still be at hand.
@@ -341,7 +380,9 @@ class BftDriver:
             return
         try:
             if block_hash not in self._executed:
+                started = time.perf_counter()
                 self._executed[block_hash] = self.ledger.validate_block(block)
+                self.budget.observe(len(block.txs), time.perf_counter() - started)
             valid = True
         except InvalidBlock as exc:
             log.warning("proposed block %s at %d is invalid: %s", block_hash.hex()[:16],
