@@ -95,9 +95,10 @@ class _Decoded:
 
     Applying an event reads the same few records several times (its lots before and
     after the rule, the signer's key and org on every tx), and the next event mostly
-    reads what the last one wrote. The bytes are the whole key: a record that changes
-    has new bytes, so nothing here can go stale, and the typed records are frozen
-    values that no rule changes in place. Bounded by dropping everything when full.
+    reads what the last one wrote, and provenance queries walk the same lots again.
+    The bytes are the whole key: a record that changes has new bytes, so nothing here
+    can go stale; what is handed out is shared, and no reader changes it in place.
+    Bounded by dropping everything when full.
     """
 
     LIMIT = 1 << 14
@@ -120,6 +121,7 @@ class _Decoded:
 
 
 _LOTS = _Decoded(lambda raw: Lot.from_record(_load(raw)))
+_RECORDS = _Decoded(_load)         # lot records as maps, for provenance walks
 _ORGS = _Decoded(lambda raw: _decode_into(OrgRecord, raw))
 _SIGNERS = _Decoded(lambda raw: _decode_into(KeyRecord, raw))
 _SITES = _Decoded(lambda raw: _decode_into(SiteRecord, raw))
@@ -191,9 +193,10 @@ class LedgerView:
         return out
 
     def lot_record(self, lot_id: str) -> dict[str, Any] | None:
-        """The stored lot record as a plain map (queries need no Lot object)."""
+        """The stored lot record as a plain map (queries need no Lot object). The map
+        may be shared with other readers of the same record: read it, never change it."""
         raw = self.kv.get(keys.lot_key(lot_id))
-        return _load(raw) if raw is not None else None
+        return _RECORDS.get(raw) if raw is not None else None
 
     def lot(self, lot_id: str) -> Lot | None:
         raw = self.kv.get(keys.lot_key(lot_id))

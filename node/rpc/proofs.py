@@ -13,7 +13,6 @@ peers (the same trust node.provenance.ledger gives state records).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgpack
@@ -59,25 +58,68 @@ class AuditTree:
         return self._paths[index]
 
 
-@dataclass
 class _StoredBlock:
-    header: Header
-    tx_blobs: list[bytes]
-    result_blobs: list[bytes]
-    _tx_tree: AuditTree | None = None
-    _result_tree: AuditTree | None = None
+    """One final block as answers need it: its header, and each event of it in the
+    answer's form (tx id, RPC form of the tx, result, both inclusion proofs), worked
+    out once, when first asked for.
 
-    @property
-    def tx_tree(self) -> AuditTree:
-        if self._tx_tree is None:
-            self._tx_tree = AuditTree([sha256(blob) for blob in self.tx_blobs])
-        return self._tx_tree
+    Final blocks never change (no forks, no reorgs), so a prepared block is kept
+    across answers (`_PREPARED`), under its stored bytes and its results' bytes: a key
+    that names nothing but this block's content. Answers get their own map per event;
+    the parts inside it are shared between answers, which only ever read them."""
 
-    @property
-    def result_tree(self) -> AuditTree:
-        if self._result_tree is None:
-            self._result_tree = AuditTree(self.result_blobs)
-        return self._result_tree
+    def __init__(self, block_raw: bytes, results_raw: bytes | None) -> None:
+        header_fields, self._tx_blobs = msgpack.unpackb(block_raw, raw=False)
+        self.header = Header.from_fields(header_fields)
+        self._result_blobs: list[bytes] = (msgpack.unpackb(results_raw, raw=False)
+                                           if results_raw else [])
+        self._events: list[dict[str, Any] | None] = [None] * len(self._tx_blobs)
+        self._trees: tuple[list[bytes], AuditTree, AuditTree] | None = None
+
+    def event(self, index: int) -> dict[str, Any]:
+        found = self._events[index]
+        if found is None:
+            if self._trees is None:
+                # Every proof of the block comes from these, so build them once.
+                tx_ids = [sha256(blob) for blob in self._tx_blobs]
+                self._trees = (tx_ids, AuditTree(tx_ids), AuditTree(self._result_blobs))
+            tx_ids, tx_tree, result_tree = self._trees
+            found = self._events[index] = {
+                "tx_id": tx_ids[index].hex(),
+                "tx": _tx_json(self._tx_blobs[index]),
+                "height": self.header.height,
+                "index": index,
+                "proof": tx_tree.path(index),
+                "result": _result_json(self._result_blobs[index]),
+                "result_proof": result_tree.path(index),
+            }
+        return dict(found)
+
+
+# The canonical encoding of an accepted result: fixarray 3, bin 8 of 32 bytes, the
+# tx id, true, the empty string.
+_ACCEPTED_TAIL = b"\xc3\xa0"
+_ACCEPTED_SIZE = 1 + 2 + 32 + len(_ACCEPTED_TAIL)
+_PREPARED_LIMIT = 128          # blocks kept prepared (a 500-tx block is ~1 MB of them)
+_PREPARED: dict[tuple[bytes, bytes | None], _StoredBlock] = {}
+
+
+def _prepared(block_raw: bytes, results_raw: bytes | None) -> _StoredBlock:
+    key = (block_raw, results_raw)
+    block = _PREPARED.pop(key, None)
+    if block is None:
+        block = _StoredBlock(block_raw, results_raw)
+        while len(_PREPARED) >= _PREPARED_LIMIT:
+            del _PREPARED[next(iter(_PREPARED))]       # least recently used first
+    _PREPARED[key] = block
+    return block
+
+
+def _result_json(blob: bytes) -> dict[str, Any]:
+    if len(blob) == _ACCEPTED_SIZE and blob.endswith(_ACCEPTED_TAIL):
+        return {"accepted": True, "reason": ""}       # nearly every result: no decode
+    _, accepted, reason = msgpack.unpackb(blob, raw=False)
+    return {"accepted": accepted, "reason": reason}
 
 
 def _tx_json(blob: bytes) -> dict[str, Any]:
@@ -100,26 +142,12 @@ class BlockCache:
             raw = self._store.get(keys.block_key(height))
             if raw is None:
                 raise LookupError(f"block {height} is missing from the store")
-            header_fields, tx_blobs = msgpack.unpackb(raw, raw=False)
-            results = self._store.get(keys.results_key(height))
-            result_blobs = msgpack.unpackb(results, raw=False) if results else []
-            block = _StoredBlock(Header.from_fields(header_fields), tx_blobs, result_blobs)
+            block = _prepared(raw, self._store.get(keys.results_key(height)))
             self._blocks[height] = block
         return block
 
     def event(self, height: int, index: int) -> dict[str, Any]:
-        block = self._block(height)
-        blob = block.tx_blobs[index]
-        _, accepted, reason = msgpack.unpackb(block.result_blobs[index], raw=False)
-        return {
-            "tx_id": sha256(blob).hex(),
-            "tx": _tx_json(blob),
-            "height": height,
-            "index": index,
-            "proof": block.tx_tree.path(index),
-            "result": {"accepted": accepted, "reason": reason},
-            "result_proof": block.result_tree.path(index),
-        }
+        return self._block(height).event(index)
 
     def block_summary(self, height: int) -> dict[str, Any]:
         header = self._block(height).header
@@ -146,13 +174,14 @@ def provenance_answer(store: BlockStore, chain_id: str, lot_id: str,
         events = sorted(set(events) | _support_events(store, lots))
     top = events[-1][0] if events else 0
     governance = LedgerView(store).governance_events(top)
+    refs = sorted(set(events) | set(governance)) if governance else events
     cache = BlockCache(store)
     return {
         "lot_id": lot_id,
         "direction": direction,
         "chain_id": chain_id,
         "lots": lots,
-        "events": [cache.event(h, i) for h, i, _ in sorted(set(events) | set(governance))],
+        "events": [cache.event(h, i) for h, i, _ in refs],
         "blocks": {str(h): cache.block_summary(h) for h in cache.heights()},
     }
 
