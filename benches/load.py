@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     home = Path(args.home or tempfile.mkdtemp(prefix="orechain-load-"))
     nodes = devnet(home, args.full_nodes, args.base_port)
     verify_before = verify_seconds()
-    start_all(nodes)
     try:
+        start_all(nodes)
         return _drive(args, home, nodes, verify_before)
     finally:
         stop_all(nodes)

@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base = free_base_port(2)
     server = _node(server_home, "validator-1", genesis_file, base + 57, base + 56, [])
     server.start()
-    server.wait_ready()
+    try:
+        server.wait_ready()
+    except (RuntimeError, TimeoutError):
+        server.stop()
+        raise
     head = server.rpc.call("chain_head")["height"]
     shutil.rmtree(home / "mine-1-node", ignore_errors=True)  # fresh on every run
     (home / "mine-1-node").mkdir(parents=True)
