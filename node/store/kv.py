@@ -7,6 +7,7 @@ MemoryKV backs the simulator and unit tests with the same interface.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -28,19 +29,33 @@ class WritableKV(KV, Protocol):
 class MemoryKV:
     def __init__(self) -> None:
         self._data: dict[bytes, bytes] = {}
+        self._order: list[bytes] = []  # sorted keys, for prefix walks
 
     def get(self, key: bytes) -> bytes | None:
         return self._data.get(key)
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        for key in sorted(k for k in self._data if k.startswith(prefix)):
+        for key in _keys_with_prefix(self._order, prefix):
             yield key, self._data[key]
 
     def put(self, key: bytes, value: bytes) -> None:
+        if key not in self._data:
+            bisect.insort(self._order, key)
         self._data[key] = value
 
     def delete(self, key: bytes) -> None:
-        self._data.pop(key, None)
+        if self._data.pop(key, None) is not None:
+            del self._order[bisect.bisect_left(self._order, key)]
+
+
+def _keys_with_prefix(order: list[bytes], prefix: bytes) -> list[bytes]:
+    """The keys of sorted `order` that start with `prefix`, in order."""
+    found = []
+    for i in range(bisect.bisect_left(order, prefix), len(order)):
+        if not order[i].startswith(prefix):
+            break
+        found.append(order[i])
+    return found
 
 
 class Overlay:
@@ -49,6 +64,9 @@ class Overlay:
     def __init__(self, base: KV) -> None:
         self._base = base
         self.writes: dict[bytes, bytes | None] = {}
+        # The keys of `writes`, sorted: a prefix read walks only its own keys instead of
+        # every write buffered in the block (which made applying a block quadratic).
+        self._order: list[bytes] = []
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.writes:
@@ -56,7 +74,7 @@ class Overlay:
         return self._base.get(key)
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        pending = {k: v for k, v in self.writes.items() if k.startswith(prefix)}
+        pending = {key: self.writes[key] for key in _keys_with_prefix(self._order, prefix)}
         merged = dict(self._base.iter_prefix(prefix))
         merged.update(pending)
         for key in sorted(merged):
@@ -64,10 +82,16 @@ class Overlay:
             if value is not _DELETED:
                 yield key, value
 
+    def _note(self, key: bytes) -> None:
+        if key not in self.writes:
+            bisect.insort(self._order, key)
+
     def put(self, key: bytes, value: bytes) -> None:
+        self._note(key)
         self.writes[key] = value
 
     def delete(self, key: bytes) -> None:
+        self._note(key)
         self.writes[key] = _DELETED
 
     def child(self) -> Overlay:
@@ -75,7 +99,9 @@ class Overlay:
         return Overlay(self)
 
     def merge_into(self, parent: Overlay) -> None:
-        parent.writes.update(self.writes)
+        for key, value in self.writes.items():
+            parent._note(key)
+            parent.writes[key] = value
 
     def apply_to(self, target: WritableKV) -> None:
         for key, value in self.writes.items():
