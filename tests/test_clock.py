@@ -16,13 +16,15 @@ SKEW_S = 120
 def test_guard_judges_fresh_proposals_only_and_estimates_skew():
     now = [1_000_000]
     guard = ClockGuard(10_000, lambda: now[0])
-    assert guard.timely(-1, now[0] + 9_000, b"a")
-    assert not guard.timely(-1, now[0] + 11_000, b"b")
-    assert guard.timely(0, now[0] + 500_000, b"b")  # a re-proposal is never refused on time
+    assert guard.timely(-1, now[0] + 9_000, b"a", 3_000)
+    assert not guard.timely(-1, now[0] + 11_000, b"b", 3_000)
+    assert guard.timely(0, now[0] + 500_000, b"b", 3_000)  # a re-proposal is never refused
+    assert guard.timely(-1, now[0] - 12_000, b"c", 3_000)  # late by less than drift + delay
+    assert not guard.timely(-1, now[0] - 14_000, b"c", 3_000)
     assert not guard.own_clock_suspect()
-    guard.timely(-1, now[0] - 60_000, b"a")
-    guard.timely(-1, now[0] - 61_000, b"b")
-    guard.timely(-1, now[0] - 59_000, b"c")
+    guard.timely(-1, now[0] - 60_000, b"a", 3_000)
+    guard.timely(-1, now[0] - 61_000, b"b", 3_000)
+    guard.timely(-1, now[0] - 59_000, b"c", 3_000)
     assert guard.skew_estimate_ms() == -60_000
     assert guard.own_clock_suspect()
 

@@ -261,8 +261,9 @@ class BftDriver:
             if block.hash != proposal.block_hash:
                 return
             if proposal.height == self.next_height:
+                delay = self.timeouts.duration_ms(Step.PROPOSE, proposal.round)
                 if not self.clock.timely(proposal.pol_round, block.header.time_ms,
-                                         proposal.proposer):
+                                         proposal.proposer, delay):
                     return
                 self._blocks.setdefault(block.hash, block)
                 self.ledger.store.save_candidate(block, sync=False)

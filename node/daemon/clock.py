@@ -3,8 +3,11 @@ from its own clock, and notices when its own clock is the one that is wrong.
 
 Only fresh proposals (pol_round = -1) are judged: a re-proposal carries a value that
 a quorum already prevoted, and refusing it on local time could split honest
-validators (the PBTS rule). Refusal means the core never sees the proposal, so the
-validator prevotes nil on timeoutPropose, exactly as if the proposal were lost.
+validators (the PBTS rule). A block time may be ahead of this clock by the drift
+bound only, but behind it by the drift plus the round's message delay: a proposer
+spends time executing its block after stamping it, and the proposal then travels.
+Refusal means the core never sees the proposal, so the validator prevotes nil on
+timeoutPropose, exactly as if the proposal were lost.
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ class ClockGuard:
         self._clock_ms = clock_ms
         self._offsets: OrderedDict[bytes, int] = OrderedDict()  # proposer -> block - local
 
-    def timely(self, pol_round: int, block_time_ms: int, proposer: bytes) -> bool:
+    def timely(self, pol_round: int, block_time_ms: int, proposer: bytes,
+               message_delay_ms: int) -> bool:
+        """`message_delay_ms`: how late a timely proposal of this round may arrive (the
+        round's propose timeout, which grows with the round)."""
         offset = block_time_ms - self._clock_ms()
         self._offsets.pop(proposer, None)
         self._offsets[proposer] = offset
         if len(self._offsets) > _REMEMBERED_PROPOSERS:
             self._offsets.popitem(last=False)
-        if pol_round >= 0 or abs(offset) <= self.max_drift_ms:
+        if pol_round >= 0 or -(self.max_drift_ms + message_delay_ms) <= offset <= \
+                self.max_drift_ms:
             return True
         log.warning("refusing a proposal from %s: its block time is %d ms %s this node's clock "
                     "(limit %d ms)%s", proposer.hex()[:16], abs(offset),
