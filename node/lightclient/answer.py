@@ -24,6 +24,7 @@ RESULT_FIELDS = frozenset({"accepted", "reason"})
 DIRECTIONS = ("backward", "forward", "both")
 _HASH_HEX = re.compile(r"[0-9a-f]{64}")
 _HEX_TEXT = re.compile(r"[0-9a-f]*")
+_STR, _HASH_LEN = frozenset({str}), frozenset({64})
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _hashes(value: Any, what: str) -> list[bytes]:
         raise VerificationError(f"{what} must be a list of hashes")
     # One match and one hex decode for the whole list (an answer holds ~20 hashes per
     # event): items of 64 characters each, joined, are all lower-case hex or not.
-    if all(type(item) is str and len(item) == 64 for item in value) \
+    if set(map(type, value)) <= _STR and set(map(len, value)) <= _HASH_LEN \
             and _HEX_TEXT.fullmatch(joined := "".join(value)):
         raw = bytes.fromhex(joined)
         return [raw[i:i + 32] for i in range(0, len(raw), 32)]
