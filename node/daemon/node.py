@@ -18,6 +18,7 @@ from node import codec
 from node.crypto import load_key_file
 from node.daemon.bft import BftDriver
 from node.daemon.config import NodeConfig
+from node.daemon.durability import SyncBarrier
 from node.daemon.ledger import Ledger, Rejected
 from node.daemon.logs import HEIGHT
 from node.daemon.mempool import Mempool, MempoolFull
@@ -57,6 +58,7 @@ class Node:
         self.store = BlockStore(config.data_dir / "chain")
         self.ledger = Ledger(self.store, self.genesis)
         self.mempool = Mempool(self.store)
+        self._durable = SyncBarrier(self.store.sync)
         self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
         self.peers = PeerManager(
             self.key, self.genesis.chain_id, {n.node_key for n in self.genesis.nodes},
@@ -87,9 +89,11 @@ class Node:
         if status != "unknown":
             return status
         if tx.tx_id in self.mempool:
+            await self._durable.wait()  # it may have arrived a moment ago, not yet synced
             return "pending"
         self.ledger.check_tx(tx)
-        self.mempool.add(tx)
+        self.mempool.add(tx, durable=False)
+        await self._durable.wait()
         self.metrics.tx_submitted(tx.tx_id)
         self.network.publish_tx(tx)
         self._wake_driver()

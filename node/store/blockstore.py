@@ -187,6 +187,11 @@ class BlockStore:
         with self._writing() as db:
             db.put(key, value, sync=sync)
 
+    def sync(self) -> None:
+        """Make every earlier write durable: one synced write flushes LevelDB's log,
+        which holds the unsynced writes before it in order."""
+        self._put(keys.META_SYNC, b"", True)
+
     # --- persisted mempool -------------------------------------------------------
 
     def add_pending(self, tx: Tx, *, sync: bool = True) -> None:

@@ -22,6 +22,7 @@ SCHEMA_VERSION = 1
 META_HEAD = b"m/head"
 META_GENESIS = b"m/genesis"
 META_SCHEMA = b"m/schema"
+META_SYNC = b"m/sync"  # rewritten with sync=True to make every earlier write durable
 
 BLOCK = b"b/"
 BLOCK_HASH = b"h/"
