@@ -115,6 +115,11 @@ def _prepared(block_raw: bytes, results_raw: bytes | None) -> _StoredBlock:
     return block
 
 
+def forget_prepared() -> None:
+    """Drop every prepared block (a benchmark of a cold node does)."""
+    _PREPARED.clear()
+
+
 def _result_json(blob: bytes) -> dict[str, Any]:
     if len(blob) == _ACCEPTED_SIZE and blob.endswith(_ACCEPTED_TAIL):
         return {"accepted": True, "reason": ""}       # nearly every result: no decode
