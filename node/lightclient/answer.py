@@ -25,6 +25,7 @@ DIRECTIONS = ("backward", "forward", "both")
 _HASH_HEX = re.compile(r"[0-9a-f]{64}")
 _HEX_TEXT = re.compile(r"[0-9a-f]*")
 _STR, _HASH_LEN = frozenset({str}), frozenset({64})
+_SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,14 @@ def same(a: Any, b: Any) -> bool:
     """JSON equality that also tells 1, 1.0 and true apart."""
     if a is b:
         return True
-    if type(a) is not type(b):
+    kind = type(a)
+    if kind is not type(b):
         return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
+    if kind is dict:
+        return a.keys() == b.keys() and all(
+            x is y or (type(x) is type(y) and (x == y if type(x) in _SCALARS else same(x, y)))
+            for x, y in ((a[k], b[k]) for k in a))
+    if kind is list:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
@@ -133,7 +137,10 @@ def _event(n: int, entry: Any) -> ProvenEvent:
         tx = Tx.from_json(entry["tx"])
     except TxFormatError as exc:
         raise VerificationError(f"{where}: malformed tx ({exc})") from None
-    if not same(tx.to_json(), entry["tx"]):
+    # Tx.from_json keeps every other field as the JSON gave it (and refused any extra
+    # or missing one), so the keys are all a canonical spelling could change.
+    if tx.signer.hex() != entry["tx"]["signer"] or \
+            tx.signature.hex() != entry["tx"]["signature"]:
         raise VerificationError(f"{where}: tx is not in canonical form")
     result = _object(entry["result"], RESULT_FIELDS, f"{where} result")
     if type(result["accepted"]) is not bool:
