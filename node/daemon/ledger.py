@@ -138,9 +138,18 @@ class Ledger:
         )
         return Executed(Block(header, tuple(txs)), results, state)
 
-    def validate_block(self, block: Block) -> Executed:
-        """Re-run every structural, signature and state rule on a block from elsewhere."""
+    def validate_block(self, block: Block, commit: Commit | None = None) -> Executed:
+        """Re-run every structural, signature and state rule on a block from elsewhere.
+
+        With `commit` (a synced or gossiped final block) the certificate is checked
+        first; its > 2/3 of the power include honest validators that verified every tx
+        signature before precommitting, so those are not verified again here. Every
+        structural and state rule still runs, and the execution must reproduce the
+        header's results_root (a certificate is no excuse to skip rules: CVE-2018-17144).
+        """
         h = block.header
+        if commit is not None:
+            self._verify_commit(block, commit)
         expected = self.height + 1
         problems = list(block.structure_errors())
         if h.chain_id != self.chain_id:
@@ -165,7 +174,8 @@ class Ledger:
         for tx in block.txs:
             if tx.chain_id != self.chain_id:
                 problems.append(f"tx {tx.tx_id.hex()[:16]} is for another chain")
-            elif not self.signatures.verify(tx.signer, tx.signing_bytes, tx.signature):
+            elif commit is None and not self.signatures.verify(tx.signer, tx.signing_bytes,
+                                                               tx.signature):
                 problems.append(f"tx {tx.tx_id.hex()[:16]} has a bad signature")
         if problems:
             raise InvalidBlock("; ".join(problems))
@@ -174,13 +184,16 @@ class Ledger:
             raise InvalidBlock("results_root does not match re-execution of the block")
         return Executed(block, results, state)
 
-    def commit(self, executed: Executed, commit: Commit) -> None:
-        block = executed.block
+    def _verify_commit(self, block: Block, commit: Commit) -> None:
         try:
             verify_commit(commit, self.chain_id, block.height, block.hash,
                           self.validators_at(block.height), self.signatures.verify)
         except CommitError as exc:
             raise InvalidBlock(f"commit certificate rejected: {exc}") from None
+
+    def commit(self, executed: Executed, commit: Commit) -> None:
+        block = executed.block
+        self._verify_commit(block, commit)
         self.store.commit_block(block, commit, executed.results, executed.state)
         self._head_time_ms = block.header.time_ms
         self._validator_sets.clear()

@@ -200,7 +200,7 @@ class Network:
         return Verdict.ACCEPT
 
     def _apply_final(self, block: Block, commit: Commit) -> None:
-        executed = self.ledger.validate_block(block)
+        executed = self.ledger.validate_block(block, commit)
         self.ledger.commit(executed, commit)
         self.mempool.remove_committed(block.tx_ids)
         if self.driver is not None:
