@@ -1,7 +1,7 @@
 """Replays proven events on a fresh state built from genesis, with the node's own rules.
 
 The verifier does not re-implement a single lot rule: it runs node.state.apply_block
-over an in-memory KV, block by block in chain order, on exactly the events the answer proves,
+over a MemoryKV, block by block in chain order, on exactly the events the answer proves,
 and then reads the lots as lot_get shows them.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from node.lightclient.sortedkv import SortedKV
 from node.provenance.ledger import LedgerView
 from node.provenance.lot import record_to_json
 from node.state import apply_block, init_state
@@ -42,10 +41,10 @@ def _genesis_state(genesis: Genesis) -> list[tuple[bytes, bytes]]:
 class Replay:
     def __init__(self, genesis: Genesis) -> None:
         self.genesis = genesis
-        self.kv = SortedKV()
+        self.kv = MemoryKV()
         # Validator-schedule records are also kept apart: looking a set up per block
         # must not scan the whole replayed state.
-        self._schedule = SortedKV()
+        self._schedule = MemoryKV()
         for key, value in _genesis_state(genesis):
             self.kv.put(key, value)
 
