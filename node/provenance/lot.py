@@ -83,7 +83,12 @@ class Lot:
         record = {}
         for name in _CANONICAL_ORDER:
             value = state[name]
-            if type(value) not in _PLAIN:
+            kind = type(value)
+            if kind in _PLAIN:
+                pass
+            elif not value and (kind is tuple or kind is list):
+                value = []                   # most lots have no flags, parents, ...
+            else:
                 value = _sorted_maps(value)
                 if value is _NOT_PLAIN:
                     return codec.encode(self.to_record())
