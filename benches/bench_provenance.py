@@ -2,7 +2,7 @@
 
 2,500 ore lots are registered, assayed, dispatched to the refinery and received there
 (4 events each), merged 50 at a time and then all together, and refined: 10,052 events
-in 28 blocks of at most 500 txs, built through the daemon's Ledger over LevelDB with a
+in 23 blocks of at most 500 txs, built through the daemon's Ledger over LevelDB with a
 single-validator genesis and real Ed25519 signatures, once per session. Measured:
 
 - answer: the lot_provenance RPC method's work (graph walk, governance index, every
