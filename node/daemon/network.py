@@ -171,7 +171,11 @@ class Network:
         if height <= self.ledger.height:
             return Verdict.IGNORE
         if height > self.ledger.height + 1:
-            self._sync_wakeup.set()  # the network is ahead of us
+            # The network is ahead: sync first. The message is not remembered as seen,
+            # so its periodic re-send reaches the driver once this node is at that height
+            # (the core of the height in progress is replaced when sync moves the head).
+            self._sync_wakeup.set()
+            return Verdict.IGNORE
         if self.driver is not None:
             self.driver.on_message(payload)
         return Verdict.ACCEPT
