@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -114,7 +115,7 @@ class HistogramChild:
 Child = TypeVar("Child", CounterChild, GaugeChild, HistogramChild)
 
 
-class Metric(Generic[Child]):
+class Metric(ABC, Generic[Child]):
     """A named family of series, one per combination of label values."""
 
     kind: ClassVar[str]
@@ -130,8 +131,9 @@ class Metric(Generic[Child]):
         self.labelnames = tuple(labelnames)
         self._children: dict[tuple[str, ...], Child] = {}
 
+    @abstractmethod
     def _new_child(self) -> Child:
-        raise NotImplementedError
+        """A fresh series of this metric's kind."""
 
     def labels(self, **values: str) -> Child:
         """The series for these label values, created on first use."""
