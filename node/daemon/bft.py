@@ -294,6 +294,11 @@ class BftDriver:
 
     def _execute(self, effect: Any) -> None:
         chain_id = self.ledger.chain_id
+        if isinstance(effect, (SignProposal, SignVote)):
+            # Every input that led here is on disk before the signature exists, so a
+            # crash after signing replays to the same request and gets the same
+            # signature back, instead of a different request the signer must refuse.
+            self.wal.sync()
         if isinstance(effect, SignProposal):
             proposal = self.signer.sign_proposal(chain_id, effect.height, effect.round,
                                                  effect.pol_round, effect.block_hash)
