@@ -249,8 +249,12 @@ class ConsensusCore:
         self._propose(event.block_hash, -1, effects)
 
     def _on_validated(self, event: BlockValidated) -> None:
-        # Only answers to our own requests count: an unasked verdict has no proposal to back it.
-        if event.block_hash in self._validity and self._validity[event.block_hash] is None:
+        # valid(v) is a pure function of v at this height, and verdicts come only from our
+        # own driver, so a verdict is kept even when its proposal is not (yet) known here:
+        # a proposal buffered during the previous height is consumed at StartHeight and is
+        # not in this height's WAL, so on replay its verdict arrives first; the proposal
+        # is re-gossiped later. A verdict already recorded is never changed.
+        if self._validity.get(event.block_hash) is None:
             self._validity[event.block_hash] = event.valid
 
     # -- StartRound and actions ------------------------------------------------------------

@@ -72,6 +72,19 @@ def test_l22_prevote_lock_and_decide_with_a_valid_commit() -> None:
     assert d.core.rule_hits["L24"] == 1 and d.core.rule_hits["L36_lock"] == 1
 
 
+def test_a_verdict_replayed_before_its_proposal_is_kept() -> None:
+    """On replay a height's WAL can hold the verdict on a block whose proposal arrived
+    during the previous height (buffered, so not in this height's log); when the
+    proposal comes again the kept verdict applies and no second validation is asked."""
+    d = Driver()
+    d.feed(BlockValidated(X, True))
+    out = d.feed(proposal(1, 1, 0, -1, X))
+    assert not any(isinstance(e, ValidateBlock) for e in out)
+    assert d.sent_votes(out) == [(PREVOTE, 0, X)]
+    out = d.feed(BlockValidated(X, False))  # a recorded verdict never changes
+    assert d.sent_votes(out) == []
+
+
 def test_invalid_value_gets_a_nil_prevote() -> None:
     d = Driver()
     out = d.feed(proposal(1, 1, 0, -1, X), BlockValidated(X, False))
