@@ -1,4 +1,5 @@
-"""Builds node._native, the Cython + C hot path (SHA-256 and RFC 6962 Merkle trees).
+"""Builds node._native, the Cython + C hot path (SHA-256 and RFC 6962 Merkle trees),
+and node._ed25519 (many signature checks per call, without the GIL).
 
 The top-level genesis/ folder ships inside the package as node.genesis, so the
 embedded default genesis is available to installed and editable copies alike.
@@ -21,6 +22,10 @@ native = Extension(
     extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
 )
 
+# Batch Ed25519 checks over the libsodium PyNaCl ships (see native/_ed25519.pyx).
+ed25519 = Extension("node._ed25519", sources=["native/_ed25519.pyx"],
+                    extra_compile_args=["-O3", "-Wall", "-Wextra"])
+
 setup(
     packages=[*find_packages(include=["node", "node.*"]), "node.genesis"],
     package_dir={"node.genesis": "genesis"},
@@ -28,5 +33,5 @@ setup(
         "node.genesis": ["*.json"],
         "node.explorer": ["static/*.html", "static/*.css", "static/js/*.js"],
     },
-    ext_modules=cythonize([native], language_level=3),
+    ext_modules=cythonize([native, ed25519], language_level=3),
 )

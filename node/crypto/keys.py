@@ -46,8 +46,10 @@ class PrivateKey:
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    """True only for a valid Ed25519 signature; never raises on malformed input."""
-    if len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
+    """True only for a valid Ed25519 signature; never raises on malformed input
+    (anything but bytes is simply not a valid signature)."""
+    if not (type(public_key) is type(message) is type(signature) is bytes) \
+            or len(public_key) != PUBLIC_KEY_SIZE or len(signature) != SIGNATURE_SIZE:
         return False
     try:
         nacl.signing.VerifyKey(public_key).verify(message, signature)

@@ -3,33 +3,48 @@
 Only successes are cached (a failure is cheap to recompute and must never stick),
 keyed by a hash of (public key, message, signature), bounded LRU. `verified` counts
 the real Ed25519 verifications, so tests and benches can prove a path verifies once.
+Safe to share between threads: verify_many checks its misses outside the lock.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
-from node.crypto.keys import verify
+from node.crypto.batch import SignedItem
+from node.crypto.batch import verify_many as verify_all
 
 
 class VerifiedCache:
     def __init__(self, capacity: int = 200_000) -> None:
         self._capacity = capacity
         self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
         self.hits = 0
         self.verified = 0
 
     def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
-        key = hashlib.sha256(public_key + signature + message).digest()
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            self.hits += 1
-            return True
-        self.verified += 1
-        if not verify(public_key, message, signature):
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self._capacity:
-            self._seen.popitem(last=False)
-        return True
+        return self.verify_many([(public_key, message, signature)])[0]
+
+    def verify_many(self, items: Sequence[SignedItem]) -> list[bool]:
+        """One verdict per item, checking only those not verified before."""
+        keys = [hashlib.sha256(pk + sig + msg).digest() for pk, msg, sig in items]
+        with self._lock:
+            misses = [i for i, key in enumerate(keys) if key not in self._seen]
+            for key in keys:
+                if key in self._seen:
+                    self._seen.move_to_end(key)
+            self.hits += len(items) - len(misses)
+            self.verified += len(misses)
+        verdicts = [True] * len(items)
+        checked = verify_all([items[i] for i in misses]) if misses else []
+        with self._lock:
+            for i, ok in zip(misses, checked, strict=True):
+                verdicts[i] = ok
+                if ok:
+                    self._seen[keys[i]] = None
+            while len(self._seen) > self._capacity:
+                self._seen.popitem(last=False)
+        return verdicts

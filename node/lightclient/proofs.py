@@ -11,9 +11,9 @@ from node.types import CommitError, Header, ValidatorSet, verify_commit
 from node.types.vote import Verifier
 
 
-def check_event(event: ProvenEvent, chain_id: str, header: Header | None,
-                verifier: Verifier) -> None:
-    """Raise VerificationError unless `event` is proven by the block `header`."""
+def check_event(event: ProvenEvent, chain_id: str, header: Header | None) -> None:
+    """Raise VerificationError unless `event` is proven by the block `header` (its
+    signature is checked apart, see node.lightclient.signatures)."""
     where, tx = event.where, event.tx
     if tx.tx_id.hex() != event.tx_id_hex:
         raise VerificationError(f"{where}: tx does not hash to its tx_id")
@@ -32,8 +32,6 @@ def check_event(event: ProvenEvent, chain_id: str, header: Header | None,
     if not event.result.accepted:
         raise VerificationError(f"{where}: the chain recorded this event as rejected "
                                 f"({event.result.reason})")
-    if not verifier(tx.signer, tx.signing_bytes, tx.signature):
-        raise VerificationError(f"{where}: bad signature")
 
 
 def check_header(block: ProvenBlock, chain_id: str, parent: ProvenBlock | None) -> None:

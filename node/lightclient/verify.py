@@ -7,11 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from node.crypto import verify
+from node.crypto import VerifiedCache, verify, verify_many
 from node.lightclient.answer import Answer, ProvenEvent, parse_answer, same
 from node.lightclient.errors import VerificationError
 from node.lightclient.proofs import check_commit, check_event, check_header
 from node.lightclient.replay import Replay
+from node.lightclient.signatures import SignatureChecks, SignedItem
 from node.provenance.schema import GOV_KINDS
 from node.types.genesis import Genesis
 from node.types.vote import Verifier
@@ -29,10 +30,11 @@ class Report:
     validator_sets: int      # distinct validator sets the commits were checked against
 
 
-def verify_provenance(answer: Any, genesis: Genesis, verifier: Verifier = verify) -> Report:
+def verify_provenance(answer: Any, genesis: Genesis,
+                      cache: VerifiedCache | None = None) -> Report:
     """Check `answer` (parsed JSON) against `genesis`; VerificationError names the
-    first check that fails. `verifier` checks one Ed25519 signature (a cache of
-    verified signatures may stand in for it)."""
+    first check that fails. A `cache` of verified signatures spares checking again
+    what an earlier answer already proved."""
     parsed = parse_answer(answer)
     if parsed.chain_id != genesis.chain_id:
         raise VerificationError(f"answer is for chain {parsed.chain_id!r}, genesis is "
@@ -44,12 +46,38 @@ def verify_provenance(answer: Any, genesis: Genesis, verifier: Verifier = verify
     heights = sorted(parsed.blocks)
     for height in heights:
         check_header(parsed.blocks[height], genesis.chain_id, parsed.blocks.get(height - 1))
-    for event in parsed.events:
-        check_event(event, genesis.chain_id, parsed.blocks[event.height].header, verifier)
+    verifier = cache.verify if cache else verify
+    with SignatureChecks(cache.verify_many if cache else verify_many) as signatures:
+        signatures.submit([SignedItem(event.where, (event.tx.signer, event.tx.signing_bytes,
+                                                    event.tx.signature))
+                           for event in parsed.events])
+        for event in parsed.events:
+            check_event(event, genesis.chain_id, parsed.blocks[event.height].header)
+        sets: set[bytes] = set()
+        refused: VerificationError | None = None
+        try:
+            sets = _replay(parsed, by_height, genesis, verifier)
+        except VerificationError as exc:
+            refused = exc
+        # A bad signature is named before anything the replay found: it is the earlier
+        # check, and it does not depend on the replay.
+        bad = signatures.first_bad()
+    if bad is not None:
+        raise VerificationError(f"{bad}: bad signature")
+    if refused is not None:
+        raise refused
+    governance = sum(1 for e in parsed.events if e.tx.kind in GOV_KINDS)
+    return Report(parsed.lot_id, len(parsed.events), len(parsed.blocks), len(parsed.lots),
+                  governance, len(sets))
 
+
+def _replay(parsed: Answer, by_height: dict[int, list[ProvenEvent]], genesis: Genesis,
+            verifier: Verifier) -> set[bytes]:
+    """Check each block's commit and replay its events from genesis, then the lots;
+    the hashes of the validator sets the commits were checked against."""
     replay = Replay(genesis)
     sets = set()
-    for height in heights:
+    for height in sorted(parsed.blocks):
         block = parsed.blocks[height]
         validators = replay.validators(height)
         sets.add(validators.hash)
@@ -61,9 +89,7 @@ def verify_provenance(answer: Any, genesis: Genesis, verifier: Verifier = verify
                 raise VerificationError(f"{event.where}: replayed from genesis, the lot "
                                         f"rules refuse it: {result.reason}")
     _check_lots(parsed, replay)
-    governance = sum(1 for e in parsed.events if e.tx.kind in GOV_KINDS)
-    return Report(parsed.lot_id, len(parsed.events), len(heights), len(parsed.lots),
-                  governance, len(sets))
+    return sets
 
 
 def _events_by_height(answer: Answer) -> dict[int, list[ProvenEvent]]:

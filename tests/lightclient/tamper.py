@@ -67,7 +67,7 @@ def flip_all(text: str, genesis: Genesis, positions: list[int]) -> Outcome:
             outcome.identical.append(pos)
             continue
         try:
-            verify_provenance(value, genesis, cache.verify)
+            verify_provenance(value, genesis, cache)
         except VerificationError as exc:
             kind = re.sub(r"\d+|'[^']*'|[0-9a-f]{16}", "#", str(exc))[:60]
             outcome.reasons[kind] = outcome.reasons.get(kind, 0) + 1
