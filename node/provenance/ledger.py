@@ -8,17 +8,18 @@ admission); `Ledger` also writes, through the Overlay a block is applied in.
 
 from __future__ import annotations
 
+import json
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import msgpack
 
 from node import codec
-from node.provenance.lot import Lot
+from node.provenance.lot import Lot, record_to_json
 from node.store import keys
-from node.store.kv import KV, WritableKV
+from node.store.kv import KV, WritableKV, scan_prefixes
 from node.types.genesis import DEFAULT_PARAMS
 
 _EVENT_SUFFIX = struct.Struct(">QI")   # height, index: the tail of a lot_event_key
@@ -125,6 +126,9 @@ class _Decoded:
 
 _LOTS = _Decoded(lambda raw: Lot.from_record(_load(raw)))
 _RECORDS = _Decoded(_load)         # lot records as maps, for provenance walks
+# Lots as lot_get shows them, as compact JSON text, for answers that list thousands.
+_LOT_TEXTS = _Decoded(lambda raw: json.dumps(record_to_json(_RECORDS.get(raw)),
+                                             separators=(",", ":")))
 _ORGS = _Decoded(lambda raw: _decode_into(OrgRecord, raw))
 _SIGNERS = _Decoded(lambda raw: _decode_into(KeyRecord, raw))
 _SITES = _Decoded(lambda raw: _decode_into(SiteRecord, raw))
@@ -132,7 +136,7 @@ _SITES = _Decoded(lambda raw: _decode_into(SiteRecord, raw))
 
 def forget_decoded() -> None:
     """Drop every decoded record kept for reuse (a benchmark of a cold node does)."""
-    for cache in (_LOTS, _RECORDS, _ORGS, _SIGNERS, _SITES):
+    for cache in (_LOTS, _RECORDS, _LOT_TEXTS, _ORGS, _SIGNERS, _SITES):
         cache.forget()
 
 
@@ -211,14 +215,25 @@ class LedgerView:
         raw = self.kv.get(keys.lot_key(lot_id))
         return _LOTS.get(raw) if raw is not None else None
 
+    def lot_text(self, lot_id: str) -> str | None:
+        """The lot as lot_get shows it, as compact JSON text."""
+        raw = self.kv.get(keys.lot_key(lot_id))
+        return _LOT_TEXTS.get(raw) if raw is not None else None
+
     def lot_events(self, lot_id: str) -> list[tuple[int, int, bytes]]:
         """(height, index, tx_id) of every accepted event that touched the lot, in chain
         order (the key's big-endian height and index sort bytewise as numbers)."""
-        prefix = keys.lot_event_prefix(lot_id)
-        out = []
-        for key, tx_id in self.kv.iter_prefix(prefix):
-            height, index = _EVENT_SUFFIX.unpack(key[len(prefix):])
-            out.append((height, index, tx_id))
+        return self.lots_events([lot_id])[lot_id]
+
+    def lots_events(self, lot_ids: Iterable[str]) -> dict[str, list[tuple[int, int, bytes]]]:
+        """lot_events of many lots, read in one pass over the index."""
+        prefixes = {keys.lot_event_prefix(lot_id): lot_id for lot_id in lot_ids}
+        found = scan_prefixes(self.kv, prefixes)
+        unpack = _EVENT_SUFFIX.unpack
+        out = {}
+        for prefix, lot_id in prefixes.items():
+            start = len(prefix)
+            out[lot_id] = [(*unpack(key[start:]), tx_id) for key, tx_id in found[prefix]]
         return out
 
 

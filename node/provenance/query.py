@@ -29,30 +29,30 @@ def lot_events(kv: KV, lot_id: str) -> list[EventRef]:
     return LedgerView(kv).lot_events(lot_id)
 
 
-def provenance(kv: KV, lot_id: str,
-               direction: Direction) -> tuple[dict[str, dict[str, Any]], list[EventRef]]:
-    """The lots reached from `lot_id` and every event of each, in chain order.
+def provenance(kv: KV, lot_id: str, direction: Direction) -> tuple[list[str], list[EventRef]]:
+    """The ids of the lots reached from `lot_id`, in walk order, and every event of
+    each, in chain order.
 
     backward follows parents to every extraction (lots made by register_lot); forward
     follows children to every descendant, exported or not; both is their union. An
     event shared by several reached lots (a split, a merge) appears once. An unknown
-    lot gives ({}, []).
+    lot gives ([], []).
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     ledger = LedgerView(kv)
-    lots: dict[str, dict[str, Any]] = {}
+    lots: dict[str, None] = {}
     if direction in ("backward", "both"):
         _walk(ledger, lot_id, "parents", lots)
     if direction in ("forward", "both"):
         _walk(ledger, lot_id, "children", lots)
     events: set[EventRef] = set()
-    for reached in lots:
-        events.update(ledger.lot_events(reached))
-    return lots, sorted(events)
+    for found in ledger.lots_events(lots).values():
+        events.update(found)
+    return list(lots), sorted(events)
 
 
-def _walk(ledger: LedgerView, start: str, edge: str, seen: dict[str, dict[str, Any]]) -> None:
+def _walk(ledger: LedgerView, start: str, edge: str, seen: dict[str, None]) -> None:
     """Iterative depth-first walk (deep refining chains must not hit the recursion limit)."""
     stack = [start]
     visited: set[str] = set()
@@ -64,5 +64,5 @@ def _walk(ledger: LedgerView, start: str, edge: str, seen: dict[str, dict[str, A
         record = ledger.lot_record(lot_id)
         if record is None:
             continue
-        seen.setdefault(lot_id, record_to_json(record))
+        seen[lot_id] = None
         stack.extend(record[edge])

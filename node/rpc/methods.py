@@ -12,7 +12,8 @@ from node.provenance import query
 from node.provenance.schema import EventFormatError, validate_body
 from node.rpc.assets import AssetsApi
 from node.rpc.errors import EVENT_REJECTED, INVALID_PARAMS, NOT_ACCEPTING, NOT_FOUND, RpcError
-from node.rpc.proofs import BlockCache, provenance_answer
+from node.rpc.jsontext import JsonText
+from node.rpc.proofs import BlockCache, provenance_answer_text
 from node.store import StoreError
 from node.types import Tx, TxFormatError
 
@@ -132,12 +133,13 @@ class RpcApi:
         events = [cache.event(h, i) for h, i, _ in query.lot_events(self.ledger.store, lot_id)]
         return {"lot_id": lot_id, "events": events}
 
-    async def lot_provenance(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def lot_provenance(self, params: dict[str, Any]) -> JsonText:
         lot_id = self._lot_id(params)
         direction = params.get("direction", "backward")
         if direction not in DIRECTIONS:
             raise RpcError(INVALID_PARAMS, f"direction must be one of {', '.join(DIRECTIONS)}")
-        return provenance_answer(self.ledger.store, self.ledger.chain_id, lot_id, direction)
+        return provenance_answer_text(self.ledger.store, self.ledger.chain_id, lot_id,
+                                      direction)
 
     async def chain_head(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"height": self.ledger.height, "hash": self.ledger.head_hash.hex(),

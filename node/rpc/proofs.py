@@ -13,6 +13,7 @@ peers (the same trust node.provenance.ledger gives state records).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgpack
@@ -20,6 +21,7 @@ import msgpack
 from node.merkle import leaf_hash, node_hash, sha256
 from node.provenance import query
 from node.provenance.ledger import LedgerView
+from node.rpc.jsontext import JsonText, dumps
 from node.store import BlockStore, keys
 from node.types import Header
 
@@ -27,7 +29,7 @@ EventRef = tuple[int, int, bytes]
 
 
 class AuditTree:
-    """Every node of an RFC 6962 tree, hex-encoded, level by level.
+    """Every leaf's RFC 6962 audit path, as the JSON text of its list of hex hashes.
 
     Building bottom-up, an unpaired last node moves up a level unchanged; that is the
     same tree as RFC 6962's split at the largest power of two, so a leaf's audit path
@@ -36,71 +38,85 @@ class AuditTree:
 
     def __init__(self, leaves: list[bytes]) -> None:
         level = [leaf_hash(leaf) for leaf in leaves]
-        levels = [[h.hex() for h in level]]
+        levels = [[f'"{h.hex()}"' for h in level]]
         while len(level) > 1:
             paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
                 paired.append(level[-1])
             level = paired
-            levels.append([h.hex() for h in level])
+            levels.append([f'"{h.hex()}"' for h in level])
         # Every leaf's path at once, top down: a node's path is its sibling (if it has
         # one) followed by its parent's path, so paths share their upper parts and a
-        # block's proofs cost a list concatenation per node, not a walk per event.
-        paths: list[list[str]] = [[]]
+        # block's proofs cost a string concatenation per node, not a walk per event.
+        paths = [""]
         for nodes in reversed(levels[:-1]):
             size = len(nodes)
-            paths = [([nodes[j ^ 1]] if j ^ 1 < size else []) + paths[j >> 1]
-                     for j in range(size)]
-        self._paths = paths if leaves else []
+            paths = [(nodes[j ^ 1] + ("," if paths[j >> 1] else "") if j ^ 1 < size else "")
+                     + paths[j >> 1] for j in range(size)]
+        self._paths = [f"[{path}]" for path in paths] if leaves else []
+
+    def path_json(self, index: int) -> str:
+        """The inclusion proof of leaf `index`, leaf end first, as a JSON list of hex."""
+        return self._paths[index]
 
     def path(self, index: int) -> list[str]:
-        """The inclusion proof of leaf `index`, leaf end first, as hex."""
-        return self._paths[index]
+        """The same proof as a list."""
+        found: list[str] = json.loads(self._paths[index])
+        return found
 
 
 class _StoredBlock:
     """One final block as answers need it: its header, and each event of it in the
-    answer's form (tx id, RPC form of the tx, result, both inclusion proofs), worked
-    out once, when first asked for.
+    answer's form (tx id, RPC form of the tx, result, both inclusion proofs) as JSON
+    text, worked out once, when first asked for.
 
     Final blocks never change (no forks, no reorgs), so a prepared block is kept
     across answers (`_PREPARED`), under its stored bytes and its results' bytes: a key
-    that names nothing but this block's content. Answers get their own map per event;
-    the parts inside it are shared between answers, which only ever read them."""
+    that names nothing but this block's content."""
 
     def __init__(self, block_raw: bytes, results_raw: bytes | None) -> None:
         header_fields, self._tx_blobs = msgpack.unpackb(block_raw, raw=False)
         self.header = Header.from_fields(header_fields)
         self._result_blobs: list[bytes] = (msgpack.unpackb(results_raw, raw=False)
                                            if results_raw else [])
-        self._events: list[dict[str, Any] | None] = [None] * len(self._tx_blobs)
+        self._texts: list[str | None] = [None] * len(self._tx_blobs)
         self._trees: tuple[list[bytes], AuditTree, AuditTree] | None = None
 
-    def event(self, index: int) -> dict[str, Any]:
-        found = self._events[index]
-        if found is None:
+    def __len__(self) -> int:
+        return len(self._tx_blobs)
+
+    def event_text(self, index: int) -> str:
+        """The event's JSON text, written once (answers join these)."""
+        text = self._texts[index]
+        if text is None:
             if self._trees is None:
                 # Every proof of the block comes from these, so build them once.
                 tx_ids = [sha256(blob) for blob in self._tx_blobs]
                 self._trees = (tx_ids, AuditTree(tx_ids), AuditTree(self._result_blobs))
             tx_ids, tx_tree, result_tree = self._trees
-            found = self._events[index] = {
-                "tx_id": tx_ids[index].hex(),
-                "tx": _tx_json(self._tx_blobs[index]),
-                "height": self.header.height,
-                "index": index,
-                "proof": tx_tree.path(index),
-                "result": _result_json(self._result_blobs[index]),
-                "result_proof": result_tree.path(index),
-            }
-        return dict(found)
+            # Laid out by hand: hex, integers and the proofs' JSON need no escaping,
+            # and one dumps call per event would cost more than the rest together.
+            text = self._texts[index] = (
+                f'{{"tx_id":"{tx_ids[index].hex()}","tx":{_tx_text(self._tx_blobs[index])},'
+                f'"height":{self.header.height},"index":{index},'
+                f'"proof":{tx_tree.path_json(index)},'
+                f'"result":{_result_text(self._result_blobs[index])},'
+                f'"result_proof":{result_tree.path_json(index)}}}')
+        return text
+
+    def event(self, index: int) -> dict[str, Any]:
+        """The event as data (a fresh copy the caller may change)."""
+        found: dict[str, Any] = json.loads(self.event_text(index))
+        return found
 
 
 # The canonical encoding of an accepted result: fixarray 3, bin 8 of 32 bytes, the
 # tx id, true, the empty string.
 _ACCEPTED_TAIL = b"\xc3\xa0"
 _ACCEPTED_SIZE = 1 + 2 + 32 + len(_ACCEPTED_TAIL)
-_PREPARED_LIMIT = 128          # blocks kept prepared (a 500-tx block is ~1 MB of them)
+# Events kept prepared, in whole blocks: ~2 KB of JSON each once written, so at most
+# ~80 MB, and room for four answers of 10,000 events.
+_PREPARED_EVENTS = 40_000
 _PREPARED: dict[tuple[bytes, bytes | None], _StoredBlock] = {}
 
 
@@ -109,8 +125,9 @@ def _prepared(block_raw: bytes, results_raw: bytes | None) -> _StoredBlock:
     block = _PREPARED.pop(key, None)
     if block is None:
         block = _StoredBlock(block_raw, results_raw)
-        while len(_PREPARED) >= _PREPARED_LIMIT:
-            del _PREPARED[next(iter(_PREPARED))]       # least recently used first
+        kept = sum(map(len, _PREPARED.values()))
+        while _PREPARED and kept + len(block) > _PREPARED_EVENTS:
+            kept -= len(_PREPARED.pop(next(iter(_PREPARED))))   # least recently used first
     _PREPARED[key] = block
     return block
 
@@ -120,18 +137,21 @@ def forget_prepared() -> None:
     _PREPARED.clear()
 
 
-def _result_json(blob: bytes) -> dict[str, Any]:
+_ACCEPTED_TEXT = '{"accepted":true,"reason":""}'
+
+
+def _result_text(blob: bytes) -> str:
     if len(blob) == _ACCEPTED_SIZE and blob.endswith(_ACCEPTED_TAIL):
-        return {"accepted": True, "reason": ""}       # nearly every result: no decode
+        return _ACCEPTED_TEXT                          # nearly every result: no decode
     _, accepted, reason = msgpack.unpackb(blob, raw=False)
-    return {"accepted": accepted, "reason": reason}
+    return dumps({"accepted": accepted, "reason": reason})
 
 
-def _tx_json(blob: bytes) -> dict[str, Any]:
-    """The RPC form of a stored tx (Tx.to_json without building a Tx)."""
+def _tx_text(blob: bytes) -> str:
+    """The RPC form of a stored tx (Tx.to_json without building a Tx), as JSON."""
     chain_id, kind, body, signer, nonce, signature = msgpack.unpackb(blob, raw=False)
-    return {"chain_id": chain_id, "kind": kind, "body": body, "signer": signer.hex(),
-            "nonce": nonce, "signature": signature.hex()}
+    return dumps({"chain_id": chain_id, "kind": kind, "body": body, "signer": signer.hex(),
+                  "nonce": nonce, "signature": signature.hex()})
 
 
 class BlockCache:
@@ -154,6 +174,9 @@ class BlockCache:
     def event(self, height: int, index: int) -> dict[str, Any]:
         return self._block(height).event(index)
 
+    def event_text(self, height: int, index: int) -> str:
+        return self._block(height).event_text(index)
+
     def block_summary(self, height: int) -> dict[str, Any]:
         header = self._block(height).header
         commit = self._store.commit(height)
@@ -167,10 +190,11 @@ class BlockCache:
         return sorted(self._blocks)
 
 
-def provenance_answer(store: BlockStore, chain_id: str, lot_id: str,
-                      direction: query.Direction) -> dict[str, Any]:
-    """The lot_provenance answer (docs/verification.md): the lots reached and every event
-    a verifier needs to replay them from genesis, each with its proofs and block."""
+def provenance_answer_text(store: BlockStore, chain_id: str, lot_id: str,
+                           direction: query.Direction) -> JsonText:
+    """The lot_provenance answer (docs/verification.md) as JSON text: the lots reached
+    and every event a verifier needs to replay them from genesis, each with its proofs
+    and block."""
     lots, events = query.provenance(store, lot_id, direction)
     if direction != "backward":
         # A forward walk reaches merges and transforms whose other inputs, and the
@@ -181,17 +205,24 @@ def provenance_answer(store: BlockStore, chain_id: str, lot_id: str,
     governance = LedgerView(store).governance_events(top)
     refs = sorted(set(events) | set(governance)) if governance else events
     cache = BlockCache(store)
-    return {
-        "lot_id": lot_id,
-        "direction": direction,
-        "chain_id": chain_id,
-        "lots": lots,
-        "events": [cache.event(h, i) for h, i, _ in refs],
-        "blocks": {str(h): cache.block_summary(h) for h in cache.heights()},
-    }
+    view = LedgerView(store)
+    head = dumps({"lot_id": lot_id, "direction": direction, "chain_id": chain_id})
+    lots_text = ",".join([f"{dumps(lot)}:{view.lot_text(lot)}" for lot in lots])
+    events_text = ",".join([cache.event_text(h, i) for h, i, _ in refs])
+    blocks = dumps({str(h): cache.block_summary(h) for h in cache.heights()})
+    return JsonText([head[:-1], ',"lots":{', lots_text, '},"events":[', events_text,
+                     '],"blocks":', blocks, "}"])
 
 
-def _support_events(store: BlockStore, reached: dict[str, Any]) -> set[EventRef]:
+def provenance_answer(store: BlockStore, chain_id: str, lot_id: str,
+                      direction: query.Direction) -> dict[str, Any]:
+    """The same answer as data."""
+    answer: dict[str, Any] = json.loads(provenance_answer_text(store, chain_id, lot_id,
+                                                               direction).text())
+    return answer
+
+
+def _support_events(store: BlockStore, reached: list[str]) -> set[EventRef]:
     """Every event of every ancestor of the reached lots (one walk from all of them)."""
     ledger = LedgerView(store)
     stack, seen = list(reached), set(reached)

@@ -25,6 +25,7 @@ from node.rpc.errors import (
     UNAUTHORIZED,
     RpcError,
 )
+from node.rpc.jsontext import reply_text
 
 log = logging.getLogger("orechain.rpc")
 
@@ -105,7 +106,7 @@ class JsonRpcServer:
 
     @staticmethod
     def _reply(body: Any, status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body, separators=(",", ":")), status=status,
+        return web.Response(text=reply_text(body), status=status,
                             content_type="application/json")
 
     async def call(self, request: Any, may_write: bool) -> dict[str, Any] | None:

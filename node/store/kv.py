@@ -8,7 +8,7 @@ MemoryKV backs the simulator and unit tests with the same interface.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 _DELETED = None
@@ -18,6 +18,17 @@ class KV(Protocol):
     def get(self, key: bytes) -> bytes | None: ...
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]: ...
+
+
+def scan_prefixes(kv: KV, prefixes: Iterable[bytes]) -> dict[bytes, list[tuple[bytes, bytes]]]:
+    """The items under each of many prefixes: in one pass where the KV can (the block
+    store walks one LevelDB iterator instead of opening one per prefix), else prefix by
+    prefix."""
+    scan = getattr(kv, "scan_prefixes", None)
+    if scan is not None:
+        found: dict[bytes, list[tuple[bytes, bytes]]] = scan(prefixes)
+        return found
+    return {prefix: list(kv.iter_prefix(prefix)) for prefix in prefixes}
 
 
 class WritableKV(KV, Protocol):

@@ -85,7 +85,8 @@ class Chain:
         """The lot_provenance answer shape (without proofs, headers and commits)."""
         lots, events = query.provenance(self.kv, lot_id, direction)  # type: ignore[arg-type]
         return {
-            "lot_id": lot_id, "direction": direction, "lots": lots, "blocks": {},
+            "lot_id": lot_id, "direction": direction, "blocks": {},
+            "lots": {lot: query.lot_state(self.kv, lot) for lot in lots},
             "events": [{"tx_id": tx_id.hex(), "tx": self.txs[tx_id][2].to_json(),
                         "height": height, "index": index, "proof": []}
                        for height, index, tx_id in events],

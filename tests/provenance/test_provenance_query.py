@@ -58,8 +58,8 @@ def test_lot_events_in_chain_order(chain: Chain) -> None:
 def test_backward_reaches_every_extraction(chain: Chain) -> None:
     lots, events = query.provenance(chain.kv, "PK-CU-C1", "backward")
     assert set(lots) == {"PK-CU-C1", "PK-CU-K", "PK-CU-M", "PK-CU-A", "PK-CU-B"}
-    origins = [lot for lot in lots.values() if not lot["parents"]]
-    assert {lot["lot_id"] for lot in origins} == {"PK-CU-A", "PK-CU-B"}
+    origins = [lot for lot in lots if not query.lot_state(chain.kv, lot)["parents"]]
+    assert set(origins) == {"PK-CU-A", "PK-CU-B"}
     assert events == sorted(set(events))
     assert kinds(chain, events).count("register_lot") == 2
     assert kinds(chain, events)[-1] == "export"
@@ -83,6 +83,6 @@ def test_both_is_the_union_without_duplicate_events(chain: Chain) -> None:
 
 
 def test_unknown_lot_and_bad_direction(chain: Chain) -> None:
-    assert query.provenance(chain.kv, "PK-NOPE", "both") == ({}, [])
+    assert query.provenance(chain.kv, "PK-NOPE", "both") == ([], [])
     with pytest.raises(ValueError, match="direction must be one of"):
         query.provenance(chain.kv, "PK-CU-A", "sideways")  # type: ignore[arg-type]
