@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from node.crypto import VerifiedCache
+from node.daemon.sigbatch import SignatureBatcher
 from node.merkle import merkle_root
 from node.state import AdmissionError, apply_block, check_admission, init_state
 from node.state.schedule import validator_set_at
@@ -52,6 +53,7 @@ class Ledger:
         self.store = store
         self.genesis = genesis
         self.signatures = signatures or VerifiedCache()
+        self._signature_batches = SignatureBatcher(self.signatures)
         genesis_state = Overlay(store)
         init_state(genesis_state, genesis)
         store.init_genesis(genesis.hash, genesis_state)
@@ -95,6 +97,13 @@ class Ledger:
         return cached
 
     # --- transactions ----------------------------------------------------------
+
+    async def preverify(self, txs: Sequence[Tx]) -> None:
+        """Verify the txs' signatures off the event loop, together with any others asked
+        for in this turn of it, so check_tx finds them verified (a bad one it checks
+        again, and refuses)."""
+        await self._signature_batches.verify_many(
+            [(tx.signer, tx.signing_bytes, tx.signature) for tx in txs])
 
     def check_tx(self, tx: Tx) -> None:
         """Everything judged at submission: signature, chain, key registration, shape."""

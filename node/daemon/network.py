@@ -108,7 +108,15 @@ class Network:
         blobs = payload if isinstance(payload, list) else [payload]
         if not blobs or len(blobs) > TX_BATCH_MAX_COUNT:
             return Verdict.INVALID
-        verdicts = {self._admit_relayed(blob) for blob in blobs}
+        txs = []
+        for blob in blobs:
+            try:
+                txs.append(Tx.decode(blob))
+            except (TxFormatError, TypeError):
+                return Verdict.INVALID
+        fresh = [tx for tx in txs if not self._known(tx)]
+        await self.ledger.preverify(fresh)
+        verdicts = {self._admit_relayed(tx) for tx in fresh}
         if Verdict.INVALID in verdicts:
             return Verdict.INVALID
         if Verdict.ACCEPT in verdicts:
@@ -116,12 +124,11 @@ class Network:
             return Verdict.ACCEPT
         return Verdict.IGNORE
 
-    def _admit_relayed(self, blob: Any) -> Verdict:
-        try:
-            tx = Tx.decode(blob)
-        except (TxFormatError, TypeError):
-            return Verdict.INVALID
-        if tx.tx_id in self.mempool or self.ledger.store.tx_location(tx.tx_id) is not None:
+    def _known(self, tx: Tx) -> bool:
+        return tx.tx_id in self.mempool or self.ledger.store.tx_location(tx.tx_id) is not None
+
+    def _admit_relayed(self, tx: Tx) -> Verdict:
+        if self._known(tx):            # admitted while this batch was being verified
             return Verdict.IGNORE
         try:
             self.ledger.check_tx(tx)
