@@ -180,12 +180,13 @@ class Ledger:
             problems.append("block has more txs than the limit")
         # Registration and every lot rule are judged by apply_block and recorded as
         # results; here only what can never be on chain: foreign or forged txs.
-        for tx in block.txs:
-            if tx.chain_id != self.chain_id:
-                problems.append(f"tx {tx.tx_id.hex()[:16]} is for another chain")
-            elif commit is None and not self.signatures.verify(tx.signer, tx.signing_bytes,
-                                                               tx.signature):
-                problems.append(f"tx {tx.tx_id.hex()[:16]} has a bad signature")
+        problems += [f"tx {tx.tx_id.hex()[:16]} is for another chain" for tx in block.txs
+                     if tx.chain_id != self.chain_id]
+        if commit is None:
+            verdicts = self.signatures.verify_many(
+                [(tx.signer, tx.signing_bytes, tx.signature) for tx in block.txs])
+            problems += [f"tx {tx.tx_id.hex()[:16]} has a bad signature"
+                         for tx, ok in zip(block.txs, verdicts, strict=True) if not ok]
         if problems:
             raise InvalidBlock("; ".join(problems))
         results, state = self._execute(h.height, h.time_ms, block.txs)

@@ -52,6 +52,18 @@ class Mempool:
         self._txs[tx.tx_id] = tx
         return True
 
+    def add_relayed(self, txs: list[Tx]) -> list[Tx]:
+        """Queue txs a peer relayed, in one unsynced store write (see `add` for why
+        relayed txs need no fsync); the ones added, in order. Those past the capacity
+        are left out, to arrive again when the peer re-sends its pending txs."""
+        room = self._capacity - len(self._txs)
+        fresh = list({tx.tx_id: tx for tx in txs if tx.tx_id not in self._txs}.values())
+        added = fresh[:max(room, 0)]
+        self._store.add_pending_many(added)
+        for tx in added:
+            self._txs[tx.tx_id] = tx
+        return added
+
     def reap(self, max_txs: int, max_bytes: int) -> list[Tx]:
         """The oldest pending txs that fit in a block."""
         picked: list[Tx] = []

@@ -17,7 +17,7 @@ from typing import Any
 from node import codec
 from node.daemon.bft import PROPOSAL_MSG, VOTE_MSG, BftDriver
 from node.daemon.ledger import InvalidBlock, Ledger, Rejected
-from node.daemon.mempool import Mempool, MempoolFull
+from node.daemon.mempool import Mempool
 from node.p2p import (
     Channel,
     Gossip,
@@ -116,28 +116,27 @@ class Network:
                 return Verdict.INVALID
         fresh = [tx for tx in txs if not self._known(tx)]
         await self.ledger.preverify(fresh)
-        verdicts = {self._admit_relayed(tx) for tx in fresh}
-        if Verdict.INVALID in verdicts:
-            return Verdict.INVALID
-        if Verdict.ACCEPT in verdicts:
+        admitted, refused = [], False
+        for tx in fresh:
+            if self._known(tx):        # admitted while this batch was being verified
+                continue
+            try:
+                self.ledger.check_tx(tx)
+                admitted.append(tx)
+            except Rejected:
+                refused = True         # the rest of the batch is still taken
+        try:
+            added = self.mempool.add_relayed(admitted)
+        except StoreError:
+            added = []
+        if added:
             self._on_new_tx()
-            return Verdict.ACCEPT
-        return Verdict.IGNORE
+        if refused:
+            return Verdict.INVALID
+        return Verdict.ACCEPT if added else Verdict.IGNORE
 
     def _known(self, tx: Tx) -> bool:
         return tx.tx_id in self.mempool or self.ledger.store.tx_location(tx.tx_id) is not None
-
-    def _admit_relayed(self, tx: Tx) -> Verdict:
-        if self._known(tx):            # admitted while this batch was being verified
-            return Verdict.IGNORE
-        try:
-            self.ledger.check_tx(tx)
-            self.mempool.add(tx, durable=False)
-        except Rejected:
-            return Verdict.INVALID
-        except (MempoolFull, StoreError):
-            return Verdict.IGNORE
-        return Verdict.ACCEPT
 
     # --- consensus messages ----------------------------------------------------------------
 
