@@ -91,3 +91,29 @@ def test_kill_mid_stream_leaves_whole_blocks_only(tmp_path, delay):
             assert store.get(keys.lot_key(tx.body["lot_id"])) == tx.tx_id
         parent = block.hash
     assert parent == head_hash
+
+
+def test_remembered_reads_never_outlive_a_write(tmp_path):
+    """Reads are remembered between writes; every kind of write makes them fresh."""
+    store = BlockStore(tmp_path)
+    store.init_genesis(GENESIS, Overlay(store))
+    key = keys.param_key("counter")
+    assert store.get(key) is None
+    assert list(store.iter_prefix(key)) == []
+    block, results, state = block_after(store, 2)
+    store.commit_block(block, commit_for(block), results, state)
+    assert store.get(key) == keys.u64(1)
+    assert list(store.iter_prefix(key)) == [(key, keys.u64(1))]
+    # A scan the caller is part-way through when a write lands is not remembered.
+    prefix = keys.mempool_key(b"")[:-1]
+    scan = store.iter_prefix(keys.param_key("")[:-1])
+    next(scan)
+    store.sync()
+    list(scan)
+    assert store.get(key) == keys.u64(1)
+    assert list(store.iter_prefix(prefix)) == []
+    tx = block.txs[0]
+    store.add_pending(tx, sync=False)
+    assert [value for _, value in store.iter_prefix(prefix)] == [tx.encoded]
+    store.drop_pending(tx.tx_id)
+    assert list(store.iter_prefix(prefix)) == []

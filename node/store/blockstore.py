@@ -27,11 +27,22 @@ class StoreError(Exception):
     """The database cannot be used as it is (corrupt, another chain, locked, disk full)."""
 
 
+# Reads are remembered until the next write: executing a block reads the same records
+# (the signer's key and org, network parameters, an org's licences) for event after
+# event, and the store changes only when this node writes to it.
+_READ_MEMO_LIMIT = 1 << 16      # values kept between writes
+_SCAN_MEMO_ITEMS = 64           # a prefix scan longer than this is not kept
+
+
 class BlockStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._write_failed = False
+        self._reads: dict[bytes, bytes | None] = {}
+        self._scans: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        self._writes = 0                # bumped by every write; a read that spans one
+                                        # is not remembered
         self._db = self._open()
         schema = self._db.get(keys.META_SCHEMA)
         if schema is not None and keys.read_u64(schema) != keys.SCHEMA_VERSION:
@@ -65,12 +76,20 @@ class BlockStore:
             self._db.close()
             self._db = self._open()
             self._write_failed = False
+        self._forget_reads()
         try:
             yield self._db
         except plyvel.IOError as exc:
             self._write_failed = True
             raise StoreError(f"write to {self.path} failed: {exc} (is the disk full? the "
                              "node takes no events until a write succeeds again)") from None
+        finally:
+            self._forget_reads()
+
+    def _forget_reads(self) -> None:
+        self._writes += 1
+        self._reads.clear()
+        self._scans.clear()
 
     def close(self) -> None:
         self._db.close()
@@ -78,10 +97,34 @@ class BlockStore:
     # --- KV interface (what node.state reads through) ---------------------------
 
     def get(self, key: bytes) -> bytes | None:
-        return self._db.get(key)
+        try:
+            return self._reads[key]
+        except KeyError:
+            pass
+        writes = self._writes
+        value: bytes | None = self._db.get(key)
+        if writes == self._writes:
+            if len(self._reads) >= _READ_MEMO_LIMIT:
+                self._reads.clear()
+            self._reads[key] = value
+        return value
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        yield from self._db.iterator(prefix=prefix)
+        kept = self._scans.get(prefix)
+        if kept is not None:
+            yield from kept
+            return
+        writes = self._writes
+        seen: list[tuple[bytes, bytes]] | None = []
+        with self._db.iterator(prefix=prefix) as items:
+            for item in items:
+                if seen is not None:
+                    seen.append(item)
+                    if len(seen) > _SCAN_MEMO_ITEMS:
+                        seen = None
+                yield item
+        if seen is not None and writes == self._writes:
+            self._scans[prefix] = seen
 
     def scan_prefixes(self, prefixes: Iterable[bytes]) -> dict[bytes, list[tuple[bytes, bytes]]]:
         """The items under each prefix, through one iterator that seeks from prefix to
