@@ -61,6 +61,22 @@ def validate_body(kind: str, body: Any) -> None:
     _SCHEMAS[kind](body, "body")
 
 
+_WELL_FORMED: dict[bytes, None] = {}     # ids of txs whose bodies passed
+_WELL_FORMED_LIMIT = 1 << 16
+
+
+def validate_tx_body(tx_id: bytes, kind: str, body: Any) -> None:
+    """validate_body, remembered for the tx `tx_id` (which commits to its kind and
+    body): a tx is checked at submission, at admission and in every block execution
+    that includes it, and the answer cannot change. Only passes are remembered."""
+    if tx_id in _WELL_FORMED:
+        return
+    validate_body(kind, body)
+    if len(_WELL_FORMED) >= _WELL_FORMED_LIMIT:
+        _WELL_FORMED.clear()
+    _WELL_FORMED[tx_id] = None
+
+
 def lots_named(kind: str, body: Mapping[str, Any]) -> list[str]:
     """Every lot id a (well-formed) body of `kind` names, in body order, without repeats."""
     ids: list[str] = []

@@ -10,7 +10,7 @@ tx, because an earlier tx of the same block may have revoked the key.
 from __future__ import annotations
 
 from node.provenance.ledger import LedgerView, OrgRecord
-from node.provenance.schema import EVIDENCE_KIND, KINDS, EventFormatError, validate_body
+from node.provenance.schema import EVIDENCE_KIND, KINDS, EventFormatError, validate_tx_body
 from node.store.kv import KV
 from node.types.genesis import Genesis
 from node.types.tx import Tx
@@ -35,7 +35,7 @@ def admitted_org(ledger: LedgerView, chain_id: str, tx: Tx) -> OrgRecord:
     if tx.kind not in KINDS:
         raise AdmissionError(f"unknown event kind {tx.kind!r}; known kinds: {', '.join(KINDS)}")
     try:
-        validate_body(tx.kind, tx.body)
+        validate_tx_body(tx.tx_id, tx.kind, tx.body)
     except EventFormatError as exc:
         raise AdmissionError(f"{tx.kind} {exc}") from None
     key = ledger.signer(tx.signer)
@@ -59,7 +59,7 @@ def admit_reporter(genesis: Genesis, tx: Tx) -> None:
         raise AdmissionError(f"tx is for chain {tx.chain_id!r}, this network is "
                              f"{genesis.chain_id!r}")
     try:
-        validate_body(tx.kind, tx.body)
+        validate_tx_body(tx.tx_id, tx.kind, tx.body)
     except EventFormatError as exc:
         raise AdmissionError(f"{tx.kind} {exc}") from None
     if tx.signer not in {n.node_key for n in genesis.nodes}:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from node.provenance.schema import KINDS, MAX_CHILDREN, EventFormatError, validate_body
+from node.provenance.schema import (
+    KINDS,
+    MAX_CHILDREN,
+    EventFormatError,
+    validate_body,
+    validate_tx_body,
+)
 
 GOOD: dict[str, dict[str, object]] = {
     "register_lot": {"lot_id": "PK-SB-2026-0001", "mineral": "antimony", "form": "ore",
@@ -126,3 +132,12 @@ def test_unknown_kind_and_non_object_body() -> None:
         validate_body("smelt", {})
     with pytest.raises(EventFormatError, match="body: must be an object, got list"):
         validate_body("flag", [])
+
+
+def test_a_tx_body_check_is_remembered_only_when_it_passes() -> None:
+    bad_id, good_id = b"\x01" * 32, b"\x02" * 32
+    for _ in range(2):          # a failure is never remembered: the second call fails too
+        with pytest.raises(EventFormatError, match="lot_id"):
+            validate_tx_body(bad_id, "assay", {"composition": {"Sb": 1}})
+    validate_tx_body(good_id, "assay", GOOD["assay"])
+    validate_tx_body(good_id, "assay", GOOD["assay"])
