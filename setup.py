@@ -1,5 +1,6 @@
 """Builds node._native, the Cython + C hot path (SHA-256 and RFC 6962 Merkle trees),
-and node._ed25519 (many signature checks per call, without the GIL).
+node._ed25519 (many signature checks per call, without the GIL) and node._codec (the
+canonical msgpack encoder).
 
 The top-level genesis/ folder ships inside the package as node.genesis, so the
 embedded default genesis is available to installed and editable copies alike.
@@ -26,6 +27,11 @@ native = Extension(
 ed25519 = Extension("node._ed25519", sources=["native/_ed25519.pyx"],
                     extra_compile_args=["-O3", "-Wall", "-Wextra"])
 
+# Canonical msgpack encoding in C; node.codec's Python encoder is its twin (see
+# native/_codec.pyx).
+codec = Extension("node._codec", sources=["native/_codec.pyx"],
+                  extra_compile_args=["-O3", "-Wall", "-Wextra"])
+
 setup(
     packages=[*find_packages(include=["node", "node.*"]), "node.genesis"],
     package_dir={"node.genesis": "genesis"},
@@ -33,5 +39,5 @@ setup(
         "node.genesis": ["*.json"],
         "node.explorer": ["static/*.html", "static/*.css", "static/js/*.js"],
     },
-    ext_modules=cythonize([native, ed25519], language_level=3),
+    ext_modules=cythonize([native, ed25519, codec], language_level=3),
 )

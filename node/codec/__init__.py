@@ -8,10 +8,18 @@ Rules (docs/protocol.md):
 - decoding re-encodes and rejects input that is not byte-identical, so one value
   has exactly one encoding (no malleability), and refuses input over a size or
   nesting limit before doing any real work.
+
+`encode` runs in C (node._codec) when that is built, unless ORECHAIN_PURE_PYTHON=1.
+The compiled encoder takes only values made of the exact built-in types above; for
+anything else (a subclass, a float, an int out of range, nesting too deep, ...) it
+declines, and the Python encoder here, its twin, encodes the whole value or raises
+the error. Both give the same bytes, and the same errors, for every value.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -65,9 +73,33 @@ def _canonical_subclass(value: Any, depth: int) -> Any:
     raise CodecError(f"type {type(value).__name__} cannot be encoded canonically")
 
 
+def _native_encoder() -> Callable[[Any], bytes | None] | None:
+    if os.environ.get("ORECHAIN_PURE_PYTHON") == "1":
+        return None
+    try:
+        from node._codec import MAX_DEPTH as native_max_depth
+        from node._codec import encode as native
+    except ImportError:
+        return None
+    # The compiled encoder has the nesting limit built in; used only while they agree.
+    return native if native_max_depth == MAX_DEPTH else None
+
+
+_NATIVE = _native_encoder()
+
+
 def encode(value: Any) -> bytes:
     """Canonical bytes of `value` (lists/tuples, sorted maps, ints, bytes, str, bool, None)."""
+    if _NATIVE is not None:
+        data = _NATIVE(value)
+        if data is not None:
+            return data
     return msgpack.packb(_canonical(value, 0), use_bin_type=True)
+
+
+def native() -> bool:
+    """Whether encode runs in node._codec (falling back to Python for what it declines)."""
+    return _NATIVE is not None
 
 
 def decode(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> Any:
