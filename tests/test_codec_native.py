@@ -57,7 +57,7 @@ def encode(request, monkeypatch) -> Iterator[Callable[[Any], bytes]]:
 
 def twin(value: Any) -> bytes:
     """The Python encoder, called directly."""
-    return msgpack.packb(codec._canonical(value, 0), use_bin_type=True)
+    return codec.encode_python(value)
 
 
 def outcome(fn: Callable[[Any], bytes], value: Any) -> bytes | tuple[type, str]:
@@ -219,7 +219,7 @@ def test_encode_gives_the_twins_result_or_error(encode, value):
     expected = outcome(twin, value)
     assert outcome(encode, value) == expected
     if isinstance(expected, tuple):
-        assert expected[0] in (codec.CodecError, OverflowError, UnicodeEncodeError)
+        assert expected[0] is codec.CodecError
 
 
 @pytest.mark.parametrize("value, error, message", [
@@ -228,10 +228,10 @@ def test_encode_gives_the_twins_result_or_error(encode, value):
     ({True: 1}, codec.CodecError, "map keys must be strings, got bool"),
     ({1, 2}, codec.CodecError, "type set cannot be encoded canonically"),
     (object(), codec.CodecError, "type object cannot be encoded canonically"),
-    (2**64, OverflowError, "Integer value out of range"),
-    (-(2**63) - 1, OverflowError, "Integer value out of range"),
+    (2**64, codec.CodecError, "integers must lie between -2^63 and 2^64 - 1"),
+    (-(2**63) - 1, codec.CodecError, "integers must lie between -2^63 and 2^64 - 1"),
     (nest(MAX + 4), codec.CodecError, f"value nested deeper than {MAX} levels"),
-    ("\ud800", UnicodeEncodeError, "surrogates not allowed"),
+    ("\ud800", codec.CodecError, "lone surrogate"),
 ])
 def test_refusals_are_the_documented_ones(encode, value, error, message):
     with pytest.raises(error) as caught:

@@ -74,7 +74,7 @@ def _canonical_subclass(value: Any, depth: int) -> Any:
 
 
 def _native_encoder() -> Callable[[Any], bytes | None] | None:
-    if os.environ.get("ORECHAIN_PURE_PYTHON") == "1":
+    if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
         from node._codec import MAX_DEPTH as native_max_depth
@@ -94,7 +94,17 @@ def encode(value: Any) -> bytes:
         data = _NATIVE(value)
         if data is not None:
             return data
-    return msgpack.packb(_canonical(value, 0), use_bin_type=True)
+    return encode_python(value)
+
+
+def encode_python(value: Any) -> bytes:
+    """encode, by the Python twin alone."""
+    try:
+        return msgpack.packb(_canonical(value, 0), use_bin_type=True)
+    except OverflowError:
+        raise CodecError("integers must lie between -2^63 and 2^64 - 1") from None
+    except UnicodeEncodeError:
+        raise CodecError("text must be valid Unicode (it holds a lone surrogate)") from None
 
 
 def native() -> bool:

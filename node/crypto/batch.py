@@ -16,7 +16,7 @@ SignedItem = tuple[bytes, bytes, bytes]      # (public key, message, signature)
 
 
 def _native_verify_many() -> object | None:
-    if os.environ.get("ORECHAIN_PURE_PYTHON") == "1":
+    if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
         from nacl._sodium import ffi, lib
