@@ -32,7 +32,7 @@ from node import codec
 from node.daemon.ledger import Ledger
 from node.lightclient import verify_provenance
 from node.provenance.ledger import forget_decoded
-from node.rpc.jsontext import reply_text
+from node.rpc.jsontext import reply_body
 from node.rpc.methods import RpcApi
 from node.rpc.proofs import forget_prepared
 from node.store import keys
@@ -110,9 +110,9 @@ def _answer_benchmark(benchmark: BenchmarkFixture, chain: LocalChain, cold: bool
         forget_prepared()
         forget_decoded()
 
-    def reply() -> str:
+    def reply() -> bytes:
         result = loop.run_until_complete(api.lot_provenance(params))
-        return reply_text({"jsonrpc": "2.0", "id": 1, "result": result})
+        return reply_body({"jsonrpc": "2.0", "id": 1, "result": result})
 
     try:
         text = benchmark.pedantic(reply, setup=forget if cold else None, rounds=10,

@@ -1,9 +1,9 @@
 """Replies whose JSON is written ahead of time.
 
 A provenance answer is megabytes of JSON made mostly of parts of final blocks, which
-never change; those parts are kept as JSON text, and the answer is joined from them
+never change; those parts are kept as encoded JSON, and the answer is joined from them
 rather than serialised value by value on every call. A method returns such an answer
-as JsonText, and the server puts it into the reply as it is.
+as JsonText, and the server joins its parts into the reply body in one copy.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ COMPACT = (",", ":")
 
 
 class JsonText:
-    """The JSON text of a value, from its parts (joined once, when the reply is
-    written: an answer is megabytes, and every copy of it counts)."""
+    """The JSON of a value as UTF-8 parts, joined once, when the reply is written (an
+    answer is megabytes, and every copy of it counts)."""
 
     __slots__ = ("parts",)
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: list[bytes]) -> None:
         self.parts = parts
 
-    def text(self) -> str:
-        return "".join(self.parts)
+    def encoded(self) -> bytes:
+        return b"".join(self.parts)
 
 
 def dumps(value: Any) -> str:
@@ -32,27 +32,27 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=COMPACT)
 
 
-def reply_text(body: Any) -> str:
-    """The JSON text of a reply or a batch of replies, splicing JsonText results in."""
-    parts: list[str] = []
+def reply_body(body: Any) -> bytes:
+    """The JSON of a reply or a batch of replies, splicing JsonText results in."""
+    parts: list[bytes] = []
     _reply_parts(body, parts)
-    return "".join(parts)
+    return b"".join(parts)
 
 
-def _reply_parts(body: Any, parts: list[str]) -> None:
+def _reply_parts(body: Any, parts: list[bytes]) -> None:
     if isinstance(body, list):
-        parts.append("[")
+        parts.append(b"[")
         for n, item in enumerate(body):
             if n:
-                parts.append(",")
+                parts.append(b",")
             _reply_parts(item, parts)
-        parts.append("]")
+        parts.append(b"]")
         return
     result = body.get("result") if isinstance(body, dict) else None
     if isinstance(result, JsonText):
         envelope = dumps({key: value for key, value in body.items() if key != "result"})
-        parts.append(envelope[:-1] + ',"result":')
+        parts.append(envelope[:-1].encode() + b',"result":')
         parts.extend(result.parts)
-        parts.append("}")
+        parts.append(b"}")
         return
-    parts.append(dumps(body))
+    parts.append(dumps(body).encode())

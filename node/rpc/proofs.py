@@ -67,8 +67,8 @@ class AuditTree:
 
 class _StoredBlock:
     """One final block as answers need it: its header, and each event of it in the
-    answer's form (tx id, RPC form of the tx, result, both inclusion proofs) as JSON
-    text, worked out once, when first asked for.
+    answer's form (tx id, RPC form of the tx, result, both inclusion proofs) as JSON,
+    worked out once, when first asked for.
 
     Final blocks never change (no forks, no reorgs), so a prepared block is kept
     across answers (`_PREPARED`), under its stored bytes and its results' bytes: a key
@@ -79,16 +79,16 @@ class _StoredBlock:
         self.header = Header.from_fields(header_fields)
         self._result_blobs: list[bytes] = (msgpack.unpackb(results_raw, raw=False)
                                            if results_raw else [])
-        self._texts: list[str | None] = [None] * len(self._tx_blobs)
+        self._events: list[bytes | None] = [None] * len(self._tx_blobs)
         self._trees: tuple[list[bytes], AuditTree, AuditTree] | None = None
 
     def __len__(self) -> int:
         return len(self._tx_blobs)
 
-    def event_text(self, index: int) -> str:
-        """The event's JSON text, written once (answers join these)."""
-        text = self._texts[index]
-        if text is None:
+    def event_json(self, index: int) -> bytes:
+        """The event's JSON, written once (answers join these)."""
+        found = self._events[index]
+        if found is None:
             if self._trees is None:
                 # Every proof of the block comes from these, so build them once.
                 tx_ids = [sha256(blob) for blob in self._tx_blobs]
@@ -96,17 +96,17 @@ class _StoredBlock:
             tx_ids, tx_tree, result_tree = self._trees
             # Laid out by hand: hex, integers and the proofs' JSON need no escaping,
             # and one dumps call per event would cost more than the rest together.
-            text = self._texts[index] = (
+            found = self._events[index] = (
                 f'{{"tx_id":"{tx_ids[index].hex()}","tx":{_tx_text(self._tx_blobs[index])},'
                 f'"height":{self.header.height},"index":{index},'
                 f'"proof":{tx_tree.path_json(index)},'
                 f'"result":{_result_text(self._result_blobs[index])},'
-                f'"result_proof":{result_tree.path_json(index)}}}')
-        return text
+                f'"result_proof":{result_tree.path_json(index)}}}').encode()
+        return found
 
     def event(self, index: int) -> dict[str, Any]:
         """The event as data (a fresh copy the caller may change)."""
-        found: dict[str, Any] = json.loads(self.event_text(index))
+        found: dict[str, Any] = json.loads(self.event_json(index))
         return found
 
 
@@ -174,8 +174,8 @@ class BlockCache:
     def event(self, height: int, index: int) -> dict[str, Any]:
         return self._block(height).event(index)
 
-    def event_text(self, height: int, index: int) -> str:
-        return self._block(height).event_text(index)
+    def event_json(self, height: int, index: int) -> bytes:
+        return self._block(height).event_json(index)
 
     def block_summary(self, height: int) -> dict[str, Any]:
         header = self._block(height).header
@@ -208,17 +208,22 @@ def provenance_answer_text(store: BlockStore, chain_id: str, lot_id: str,
     view = LedgerView(store)
     head = dumps({"lot_id": lot_id, "direction": direction, "chain_id": chain_id})
     lots_text = ",".join([f"{dumps(lot)}:{view.lot_text(lot)}" for lot in lots])
-    events_text = ",".join([cache.event_text(h, i) for h, i, _ in refs])
+    parts = [f'{head[:-1]},"lots":{{{lots_text}}},"events":['.encode()]
+    for n, (height, index, _) in enumerate(refs):
+        if n:
+            parts.append(b",")
+        parts.append(cache.event_json(height, index))
+    # The blocks the events were read from (the cache has them all by now).
     blocks = dumps({str(h): cache.block_summary(h) for h in cache.heights()})
-    return JsonText([head[:-1], ',"lots":{', lots_text, '},"events":[', events_text,
-                     '],"blocks":', blocks, "}"])
+    parts.append(f'],"blocks":{blocks}}}'.encode())
+    return JsonText(parts)
 
 
 def provenance_answer(store: BlockStore, chain_id: str, lot_id: str,
                       direction: query.Direction) -> dict[str, Any]:
     """The same answer as data."""
     answer: dict[str, Any] = json.loads(provenance_answer_text(store, chain_id, lot_id,
-                                                               direction).text())
+                                                               direction).encoded())
     return answer
 
 

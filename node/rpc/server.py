@@ -25,7 +25,7 @@ from node.rpc.errors import (
     UNAUTHORIZED,
     RpcError,
 )
-from node.rpc.jsontext import reply_text
+from node.rpc.jsontext import reply_body
 
 log = logging.getLogger("orechain.rpc")
 
@@ -106,7 +106,7 @@ class JsonRpcServer:
 
     @staticmethod
     def _reply(body: Any, status: int = 200) -> web.Response:
-        return web.Response(text=reply_text(body), status=status,
+        return web.Response(body=reply_body(body), status=status,
                             content_type="application/json")
 
     async def call(self, request: Any, may_write: bool) -> dict[str, Any] | None:

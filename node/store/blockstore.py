@@ -30,7 +30,7 @@ class StoreError(Exception):
 # Reads are remembered until the next write: executing a block reads the same records
 # (the signer's key and org, network parameters, an org's licences) for event after
 # event, and the store changes only when this node writes to it.
-_READ_MEMO_LIMIT = 1 << 16      # values kept between writes
+_READ_MEMO_LIMIT = 1 << 14      # values kept between writes (lots are ~1 KB)
 _SCAN_MEMO_ITEMS = 64           # a prefix scan longer than this is not kept
 
 
