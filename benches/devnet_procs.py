@@ -65,9 +65,10 @@ def from_entry(entry: dict[str, Any]) -> NodeProc:
 
 def free_base_port(nodes: int) -> int:
     """A base port whose plan_devnet ports (base + 56 .. base + 57 + 2 * nodes) are free
-    now: other engineers' devnets share this loopback."""
+    now, below the kernel's ephemeral range (a client connecting to an ephemeral port
+    before its server listens can connect to itself)."""
     while True:
-        base = random.randrange(20_000, 50_000)
+        base = random.randrange(20_000, 32_000 - 2 * nodes - 60)
         if all(_port_free(base + 56 + i) for i in range(2 * nodes)):
             return base
 
