@@ -2,6 +2,7 @@
 
 import pytest
 
+from node import codec
 from node.crypto import PrivateKey
 from node.merkle import merkle_root
 from node.types import (
@@ -111,3 +112,15 @@ def test_block_structure_checks_and_round_trip():
     assert any("tx_root" in e for e in swapped.structure_errors())
     with pytest.raises(ValueError, match="malformed block"):
         Block.decode(block.encoded[:-1])
+
+
+def test_a_blocks_claimed_height_is_read_from_its_header_alone():
+    txs = (make_tx(1),)
+    header = Header("c", 70_000, 10, b"\x00" * 32, merkle_root([t.tx_id for t in txs]), 1,
+                    b"\x01" * 32, b"\x02" * 32, KEY.public_key)
+    data = Block(header, txs).encoded
+    assert Block.claimed_height(data) == 70_000
+    assert Block.claimed_height(data[:40]) == 70_000        # the txs are never read
+    for junk in (b"", b"\x92", b"\xc1", data[:3], b"\x92\x93" + data[2:],
+                 codec.encode([["c", "seventy", 10], []])):
+        assert Block.claimed_height(junk) is None

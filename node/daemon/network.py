@@ -192,6 +192,13 @@ class Network:
         self.blocks.publish([block.encoded, codec.encode(commit.to_wire())])
 
     async def _receive_block(self, sender: bytes, payload: Any) -> Verdict:
+        # Every peer relays each final block, and validators have it already: those
+        # copies are dropped by their claimed height, before any tx is decoded.
+        claimed = (Block.claimed_height(payload[0])
+                   if isinstance(payload, list) and payload and isinstance(payload[0], bytes)
+                   else None)
+        if claimed is not None and claimed <= self.ledger.height:
+            return Verdict.IGNORE
         try:
             block, commit = _decode_final(payload, self.mempool.get)
         except ValueError:

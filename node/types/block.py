@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import msgpack
+
 from node import codec
 from node.merkle import merkle_root, sha256
 from node.types.tx import Tx, TxFormatError
@@ -149,6 +151,22 @@ class Block:
         # Proven canonical by codec.decode: keep the bytes instead of re-encoding them.
         block.__dict__["encoded"] = bytes(data)
         return block
+
+    @staticmethod
+    def claimed_height(data: bytes) -> int | None:
+        """The height an encoded block claims, read from the start of its header alone;
+        None if that is not where a block's height would be. Nothing is checked: it only
+        lets a node drop a block it already has without decoding its txs."""
+        unpacker = msgpack.Unpacker(raw=False, max_buffer_size=len(data) or 1)
+        unpacker.feed(data)
+        try:
+            if unpacker.read_array_header() != 2 or unpacker.read_array_header() != 9:
+                return None
+            unpacker.skip()                             # chain_id
+            height = unpacker.unpack()
+        except (ValueError, msgpack.OutOfData, msgpack.FormatError, msgpack.StackError):
+            return None
+        return height if type(height) is int else None
 
     def structure_errors(self) -> list[str]:
         """Checks that need nothing but the block itself."""
