@@ -25,7 +25,10 @@ def _native_verify_many() -> object | None:
     except ImportError:
         return None
     # The libsodium inside PyNaCl: the checks are exactly what keys.verify runs.
-    address = int(ffi.cast("uintptr_t", ffi.addressof(lib, "crypto_sign_open")))
+    try:
+        address = int(ffi.cast("uintptr_t", ffi.addressof(lib, "crypto_sign_open")))
+    except (AttributeError, TypeError):      # a PyNaCl that does not expose it
+        return None
     return lambda items: native(address, items)
 
 
