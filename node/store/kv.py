@@ -85,7 +85,11 @@ class Overlay:
         return self._base.get(key)
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        pending = {key: self.writes[key] for key in _keys_with_prefix(self._order, prefix)}
+        buffered = _keys_with_prefix(self._order, prefix)
+        if not buffered:            # the common case: nothing to merge
+            yield from self._base.iter_prefix(prefix)
+            return
+        pending = {key: self.writes[key] for key in buffered}
         merged = dict(self._base.iter_prefix(prefix))
         merged.update(pending)
         for key in sorted(merged):
