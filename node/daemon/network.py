@@ -251,29 +251,49 @@ class Network:
             self._sync_wakeup.clear()
             for info in self.peers.peers():
                 try:
-                    while await self._sync_from(info.node_key):
-                        pass
+                    await self._sync_from(info.node_key)
                 except (P2PError, TimeoutError, InvalidBlock, ValueError) as exc:
                     log.info("sync from %s stopped: %s", info.node_key.hex()[:16], exc)
             self.syncing = False
 
-    async def _sync_from(self, node_key: bytes) -> bool:
-        """Fetch and apply one batch; True if it advanced the head."""
+    async def _sync_from(self, node_key: bytes) -> None:
+        """Fetch and apply batches of final blocks until the peer has no more. The next
+        batch is asked for before this one is applied, so the peer reads and sends it
+        while this node executes (on another core)."""
         start = self.ledger.height + 1
+        pending = asyncio.ensure_future(self._sync_batch(node_key, start))
+        try:
+            while True:
+                items = await pending
+                if not items:
+                    return
+                asked, start = start, start + len(items)
+                pending = asyncio.ensure_future(self._sync_batch(node_key, start))
+                await asyncio.sleep(0)          # let the request leave before executing
+                for item in items:
+                    block, commit = _decode_final(item, self.mempool.get)
+                    if asked <= block.height <= self.ledger.height:
+                        continue                # arrived meanwhile by gossip
+                    if block.height != self.ledger.height + 1:
+                        raise ValueError("sync reply out of order")
+                    self._apply_final(block, commit)
+                log.info("synced to height %d from %s", self.ledger.height,
+                         node_key.hex()[:16])
+        finally:
+            if not pending.done():
+                pending.cancel()
+            elif not pending.cancelled():
+                pending.exception()             # a failed prefetch is not an error here
+
+    async def _sync_batch(self, node_key: bytes, start: int) -> list[Any]:
+        """The final blocks a peer sends from height `start` on (none at its head)."""
         reply = await self.peers.request(node_key, Channel.SYNC_REQUEST, [start, SYNC_BATCH])
         if not isinstance(reply, list) or not reply or not isinstance(reply[0], int):
             raise ValueError("malformed sync reply")
         self.peer_heights[node_key] = reply[0]
         if reply[0] >= start:
             self.syncing = True
-        for item in reply[1:]:
-            block, commit = _decode_final(item, self.mempool.get)
-            if block.height != self.ledger.height + 1:
-                raise ValueError("sync reply out of order")
-            self._apply_final(block, commit)
-        if len(reply) > 1:
-            log.info("synced to height %d from %s", self.ledger.height, node_key.hex()[:16])
-        return len(reply) > 1
+        return reply[1:]
 
 
 def _tx_chunks(blobs: list[bytes]) -> list[list[bytes]]:
