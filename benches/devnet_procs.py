@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
-import signal
-import socket
+import json
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -13,6 +11,7 @@ from typing import Any
 
 from node.cli.client import RpcClient
 from node.cli.devnet import plan_devnet
+from tests.helpers import free_port_base, terminate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,14 +47,8 @@ class NodeProc:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        if self.proc is not None:
+            terminate(self.proc, grace=20)
 
 
 def from_entry(entry: dict[str, Any]) -> NodeProc:
@@ -65,21 +58,8 @@ def from_entry(entry: dict[str, Any]) -> NodeProc:
 
 def free_base_port(nodes: int) -> int:
     """A base port whose plan_devnet ports (base + 56 .. base + 57 + 2 * nodes) are free
-    now, below the kernel's ephemeral range (a client connecting to an ephemeral port
-    before its server listens can connect to itself)."""
-    while True:
-        base = random.randrange(20_000, 32_000 - 2 * nodes - 60)
-        if all(_port_free(base + 56 + i) for i in range(2 * nodes)):
-            return base
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    now, below the kernel's ephemeral range."""
+    return free_port_base(58 + 2 * nodes)
 
 
 def devnet(home: Path, full_nodes: int, base_port: int | None = None) -> list[NodeProc]:
@@ -98,3 +78,11 @@ def start_all(nodes: list[NodeProc]) -> None:
 def stop_all(nodes: list[NodeProc]) -> None:
     for n in nodes:
         n.stop()
+
+
+def emit_report(report: dict[str, Any], json_path: str | None) -> None:
+    """Print a bench's report, and write it to `json_path` when given."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if json_path:
+        Path(json_path).write_text(text + "\n")

@@ -19,16 +19,7 @@ from pathlib import Path
 
 from benches.devnet_procs import devnet, start_all, stop_all
 from benches.workload import EventStream
-
-
-def wait_final(rpc, tx_id: str, timeout: float = 60) -> dict:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = rpc.call("tx_get", tx_id=tx_id)
-        if result["status"] != "pending":
-            return result
-        time.sleep(0.01)
-    raise TimeoutError(f"{tx_id} not final in {timeout}s")
+from tests.helpers import wait_final
 
 
 def run(heights: int) -> dict:
@@ -44,7 +35,8 @@ def run(heights: int) -> dict:
             normal, after_timeout = [], []
             for tx in list(stream.events(2 * heights))[::2]:  # registrations only
                 started = time.monotonic()
-                result = wait_final(rpc, rpc.call("lot_submitEvent", event=tx.to_json())["tx_id"])
+                result = wait_final(rpc, rpc.call("lot_submitEvent", event=tx.to_json())["tx_id"],
+                                    timeout=60, poll=0.01)
                 elapsed = time.monotonic() - started
                 block = rpc.call("block_get", height=result["height"])
                 (after_timeout if block["commit"]["round"] > 0 else normal).append(elapsed)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benches.devnet_procs import NodeProc, devnet, start_all, stop_all
+from benches.devnet_procs import NodeProc, devnet, emit_report, start_all, stop_all
 from benches.load_client import ClientPlan, run_client
 from benches.procstat import sample
 from benches.workload import EventStream
@@ -211,11 +211,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    report = run(args)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit_report(run(args), args.json)
 
 
 if __name__ == "__main__":

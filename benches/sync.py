@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benches.devnet_procs import NodeProc, free_base_port
+from benches.devnet_procs import NodeProc, emit_report, free_base_port
 from benches.procstat import sample
 from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
 from node.crypto import devnet_key, write_key_file
@@ -128,11 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--home", help="default: a new temporary directory")
     p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
-    report = run(args)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit_report(run(args), args.json)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -12,7 +13,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+import pytest
 
 from node.cli.client import RpcClient
 from node.cli.events import signed_event
@@ -21,6 +25,18 @@ from node.daemon.config import default_genesis_text
 from node.types import Tx
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def native_module(name: str) -> ModuleType:
+    """The compiled module node.`name`. Its tests skip where it is not built, and fail
+    instead under ORECHAIN_REQUIRE_NATIVE=1, which .ci/run sets."""
+    try:
+        return importlib.import_module(f"node.{name}")
+    except ImportError as exc:
+        reason = f"node.{name} is not built ({exc}); run: pip install -e ."
+        if os.environ.get("ORECHAIN_REQUIRE_NATIVE") == "1":
+            pytest.fail(f"ORECHAIN_REQUIRE_NATIVE=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
 
 
 def org_key(org_id: str) -> PrivateKey:
@@ -121,16 +137,7 @@ class NodeProcess:
             self.proc.wait(10)
 
     def stop(self) -> int:
-        if self.proc is None:
-            return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return terminate(self.proc, grace=15) if self.proc is not None else 0
 
 
 @contextmanager
@@ -146,13 +153,27 @@ def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
             n.stop()
 
 
-def wait_final(rpc: RpcClient, tx_id: str, timeout: float = 20) -> dict[str, Any]:
+def terminate(proc: subprocess.Popen[bytes], grace: float) -> int:
+    """SIGTERM, then SIGKILL if the process has not exited after `grace` seconds; its
+    exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
+def wait_final(rpc: RpcClient, tx_id: str, timeout: float = 20,
+               poll: float = 0.05) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = rpc.call("tx_get", tx_id=tx_id)
         if result["status"] != "pending":
             return result
-        time.sleep(0.05)
+        time.sleep(poll)
     raise TimeoutError(f"tx {tx_id} still pending after {timeout}s")
 
 

@@ -18,23 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node import codec
+from tests.helpers import native_module
 
 MAX = codec.MAX_DEPTH
-
-
-def _require_native() -> None:
-    if os.environ.get("ORECHAIN_REQUIRE_NATIVE") == "1":
-        pytest.fail("ORECHAIN_REQUIRE_NATIVE=1 but node._codec is not built", pytrace=False)
-    pytest.skip("node._codec is not built; run: pip install -e .")
 
 
 @pytest.fixture(scope="module")
 def native_encode() -> Callable[[Any], bytes | None]:
     """node._codec.encode itself: bytes, or None where it declines."""
-    try:
-        from node import _codec
-    except ImportError:
-        _require_native()
+    _codec = native_module("_codec")
     assert _codec.MAX_DEPTH == codec.MAX_DEPTH
     return _codec.encode
 
@@ -50,7 +42,7 @@ def encode(request, monkeypatch) -> Iterator[Callable[[Any], bytes]]:
         monkeypatch.delenv("ORECHAIN_PURE_PYTHON", raising=False)
     monkeypatch.setattr(codec, "_NATIVE", codec._native_encoder())
     if request.param == "native" and not codec.native():
-        _require_native()
+        native_module("_codec")
     assert codec.native() == (request.param == "native")
     yield codec.encode
 
@@ -260,5 +252,5 @@ def test_the_switch_at_import(setting, expected):
                             env=env, capture_output=True, text=True, check=True)
     chosen = result.stdout.strip() == "True"
     if expected and not chosen:
-        _require_native()
+        native_module("_codec")
     assert chosen == expected

@@ -4,12 +4,12 @@ compiled loop (node._ed25519, without the GIL) and from the pure-Python path."""
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 
 import pytest
 
 from node.crypto import PrivateKey, VerifiedCache, batch, verify
+from tests.helpers import native_module
 
 
 def _items() -> list[tuple[bytes, bytes, bytes]]:
@@ -35,11 +35,10 @@ def verify_many(request, monkeypatch):
         monkeypatch.setenv("ORECHAIN_PURE_PYTHON", "1")
     else:
         monkeypatch.delenv("ORECHAIN_PURE_PYTHON", raising=False)
+    if request.param == "native":
+        native_module("_ed25519")
     module = importlib.reload(batch)
-    if request.param == "native" and not module.native():
-        if os.environ.get("ORECHAIN_REQUIRE_NATIVE") == "1":
-            pytest.fail("ORECHAIN_REQUIRE_NATIVE=1 but node._ed25519 is not built")
-        pytest.skip("node._ed25519 is not built; run: pip install -e .")
+    assert module.native() == (request.param == "native")
     yield module.verify_many
     monkeypatch.undo()
     importlib.reload(batch)

@@ -59,11 +59,6 @@ class AuditTree:
         """The inclusion proof of leaf `index`, leaf end first, as a JSON list of hex."""
         return self._paths[index]
 
-    def path(self, index: int) -> list[str]:
-        """The same proof as a list."""
-        found: list[str] = json.loads(self._paths[index])
-        return found
-
 
 class _StoredBlock:
     """One final block as answers need it: its header, and each event of it in the

@@ -19,7 +19,7 @@ from typing import Any
 from node.cli.client import RpcClient
 from node.cli.devnet import plan_devnet
 from tests.chaos.proxy import ProxyMesh
-from tests.helpers import REPO, free_port
+from tests.helpers import REPO, free_port, terminate
 
 
 class ChaosNode:
@@ -74,13 +74,7 @@ class ChaosNode:
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return terminate(self.proc, grace=20)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

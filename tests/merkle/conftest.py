@@ -7,35 +7,24 @@ When node._native is not built its tests skip, unless ORECHAIN_REQUIRE_NATIVE=1
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
 from node.merkle import _py
-
-
-def load_native() -> ModuleType:
-    try:
-        return importlib.import_module("node._native")
-    except ImportError as exc:
-        reason = f"node._native is not built ({exc}); run: python setup.py build_ext --inplace"
-        if os.environ.get("ORECHAIN_REQUIRE_NATIVE") == "1":
-            pytest.fail(f"ORECHAIN_REQUIRE_NATIVE=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
+from tests.helpers import native_module
 
 
 @pytest.fixture(scope="session", params=["python", "native"])
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     """Each implementation of the node.merkle API in turn."""
-    return _py if request.param == "python" else load_native()
+    return _py if request.param == "python" else native_module("_native")
 
 
 @pytest.fixture(scope="session")
 def native() -> ModuleType:
-    return load_native()
+    return native_module("_native")
 
 
 @pytest.fixture(scope="session")
