@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from node.store import BlockStore, Overlay, StoreError, keys
+from node import codec
+from node.store import BlockStore, Overlay, StoreError, blockstore, keys
 from tests.store_writer import GENESIS, block_after, commit_for
 
 
@@ -26,6 +27,30 @@ def test_commit_and_reopen(tmp_path):
     assert store.tx_location(block.tx_ids[2]) == (1, 2)
     assert store.height_of(block.hash) == 1
     assert store.get(keys.param_key("counter")) == keys.u64(1)
+    assert store.final_block_bytes(1) == (block.encoded,
+                                          codec.encode(commit_for(block).to_wire()))
+    assert store.final_block_bytes(2) is None
+
+
+def test_opens_a_database_written_with_leveldb_defaults(tmp_path, monkeypatch):
+    """Databases written before the tuned options (no Bloom filters, small tables) are
+    read and extended as they are."""
+    with monkeypatch.context() as m:
+        m.setattr(blockstore, "LEVELDB_OPTIONS", {})
+        store = BlockStore(tmp_path)
+        store.init_genesis(GENESIS, Overlay(store))
+        first, results, state = block_after(store, 3)
+        store.commit_block(first, commit_for(first), results, state)
+        store.close()
+    store = BlockStore(tmp_path)
+    assert store.block(1) == first
+    assert store.tx_location(first.tx_ids[1]) == (1, 1)
+    second, results, state = block_after(store, 2)
+    store.commit_block(second, commit_for(second), results, state)
+    store.close()
+    store = BlockStore(tmp_path)
+    assert store.head() == (2, second.hash)
+    assert store.get(keys.param_key("counter")) == keys.u64(2)
 
 
 def test_refuses_a_block_that_does_not_extend_the_head(tmp_path):

@@ -224,6 +224,10 @@ class BftDriver:
     def on_message(self, payload: list[Any]) -> None:
         self._queue.put_nowait(lambda: self._handle_message(payload))
 
+    def executed(self, block_hash: bytes) -> Executed | None:
+        """This height's block `block_hash` as this node already validated or built it."""
+        return self._executed.get(block_hash)
+
     def restart_at_head(self) -> None:
         """The ledger moved on without us (a synced block): abandon the old height."""
         self._queue.put_nowait(self._restart_at_head)
