@@ -114,6 +114,19 @@ def test_block_structure_checks_and_round_trip():
         Block.decode(block.encoded[:-1])
 
 
+def test_block_decode_takes_known_txs_and_decodes_the_rest():
+    txs = (make_tx(1), make_tx(2))
+    header = Header("c", 1, 10, b"\x00" * 32, merkle_root([t.tx_id for t in txs]), 2,
+                    b"\x01" * 32, b"\x02" * 32, KEY.public_key)
+    data = Block(header, txs).encoded
+    held = Tx.decode(txs[0].encoded)
+    block = Block.decode(data, known={held.tx_id: held}.get)
+    assert block.txs[0] is held
+    assert block.txs[1] == txs[1] and block.txs[1] is not txs[1]
+    assert block.tx_ids == [t.tx_id for t in txs]
+    assert block.structure_errors() == []
+
+
 def test_a_blocks_claimed_height_is_read_from_its_header_alone():
     txs = (make_tx(1),)
     header = Header("c", 70_000, 10, b"\x00" * 32, merkle_root([t.tx_id for t in txs]), 1,

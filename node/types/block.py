@@ -41,12 +41,15 @@ class TxResult:
 
 
 def _tx(blob: Any, known: Callable[[bytes], Tx | None] | None) -> Tx:
-    if known is not None and isinstance(blob, bytes):
-        # Equal SHA-256 means equal bytes: the known tx is exactly this blob, decoded.
-        tx = known(sha256(blob))
-        if tx is not None:
-            return tx
-    return Tx.decode(blob)
+    if known is None or not isinstance(blob, bytes):
+        return Tx.decode(blob)
+    # Equal SHA-256 means equal bytes: the known tx is exactly this blob, decoded.
+    tx_id = sha256(blob)
+    tx = known(tx_id)
+    if tx is None:
+        tx = Tx.decode(blob)
+        tx.__dict__["tx_id"] = tx_id    # the id is the hash just taken of these bytes
+    return tx
 
 
 def results_root(results: list[TxResult]) -> bytes:
