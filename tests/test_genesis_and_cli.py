@@ -31,6 +31,8 @@ def test_devnet_genesis_uses_the_documented_well_known_keys():
     (lambda d: d["orgs"][0].update(roles=["miner"]), "orgs[0].roles"),
     (lambda d: d["sites"][0].update(org="nobody"), "sites[0].org"),
     (lambda d: d["sites"][0].update(gln="8960000000010"), "sites[0].gln"),
+    (lambda d: d["sites"][1].update(gln=d["sites"][0]["gln"]),
+     "sites: duplicate site GLN 8960000000016"),
     (lambda d: d["validators"][0].update(power=0), "validators[0].power"),
     (lambda d: d["validators"][0].update(node_key="xyz"), "validators[0].node_key"),
     (lambda d: d["params"].update(loss_tolerance_ppm=0.5), "floats are not allowed"),

@@ -17,7 +17,6 @@ from node.crypto import PrivateKey
 from node.epcis.directory import Directory
 from node.epcis.mapping import MappingError, event_list, map_document
 from node.types import Tx
-from node.types.genesis import Genesis
 
 NonceSource = Callable[[Mapping[str, Any], int], int]
 
@@ -37,7 +36,7 @@ def content_nonce(event: Mapping[str, Any], position: int) -> int:
     return int.from_bytes(digest[:8], "big") >> 1      # fits a signed 64-bit nonce
 
 
-def capture(document: Any, genesis: Genesis, signer: PrivateKey, chain_id: str,
+def capture(document: Any, directory: Directory, signer: PrivateKey, chain_id: str,
             nonce_source: NonceSource = content_nonce) -> list[Captured | MappingError]:
     """Map every event of `document` and sign what maps with `signer`, in event order.
 
@@ -46,7 +45,7 @@ def capture(document: Any, genesis: Genesis, signer: PrivateKey, chain_id: str,
     judged by the chain when the tx is applied, as for any other submission.
     """
     events = event_list(document)
-    results = map_document(document, Directory.from_genesis(genesis))
+    results = map_document(document, directory)
     out: list[Captured | MappingError] = []
     for index, mapped in enumerate(results):
         if isinstance(mapped, MappingError):

@@ -1,8 +1,11 @@
-"""Who and where: GLNs and orechain URNs resolved to the sites and orgs of a genesis.
+"""Who and where: GLNs and orechain URNs resolved to registered sites and orgs.
 
-orechain records GLNs on sites only (genesis `sites[].gln`), so a party GLN (PGLN) names
-the org of the site that carries that GLN. Sites and orgs without a GLN are named by
-`urn:orechain:site:<id>` and `urn:orechain:org:<id>`.
+orechain records GLNs on sites only (genesis `sites[].gln`, or the `gln` of a
+`gov_add_site`), so a party GLN (PGLN) names the org of the site that carries that
+GLN. Sites and orgs without a GLN are named by `urn:orechain:site:<id>` and
+`urn:orechain:org:<id>`. A node resolves against its current state, which holds the
+genesis sites and every site added since; without a chain at hand (mapping offline),
+against the genesis alone.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from node.epcis.identifiers import (
     gln_from_uri,
     gln_uri,
 )
+from node.provenance.ledger import LedgerView
 from node.types.genesis import Genesis
 
 
@@ -28,22 +32,33 @@ class Directory:
 
     @classmethod
     def from_genesis(cls, genesis: Genesis) -> Directory:
-        with_gln = [s for s in genesis.sites if s.gln]
-        return cls(site_by_gln={s.gln: s.id for s in with_gln},
-                   gln_by_site={s.id: s.gln for s in with_gln},
-                   org_by_site={s.id: s.org for s in genesis.sites},
-                   orgs=frozenset(o.id for o in genesis.orgs))
+        return cls._of([(s.id, s.org, s.gln) for s in genesis.sites],
+                       [o.id for o in genesis.orgs])
+
+    @classmethod
+    def from_state(cls, view: LedgerView) -> Directory:
+        """The sites and orgs registered on chain as of `view`."""
+        return cls._of([(s.id, s.org, s.gln) for s in view.sites()],
+                       [o.id for o in view.orgs()])
+
+    @classmethod
+    def _of(cls, sites: list[tuple[str, str, str]], orgs: list[str]) -> Directory:
+        """From (site id, org id, GLN or "") of every site and the ids of every org."""
+        return cls(site_by_gln={gln: site for site, _, gln in sites if gln},
+                   gln_by_site={site: gln for site, _, gln in sites if gln},
+                   org_by_site={site: org for site, org, _ in sites},
+                   orgs=frozenset(orgs))
 
     def site(self, uri: str) -> str:
         """The site id a location URI names; IdentifierError if none does."""
         if uri.startswith(SITE_URN):
             site_id = uri[len(SITE_URN):]
             if site_id not in self.org_by_site:
-                raise IdentifierError(f"{uri}: no site {site_id!r} in genesis")
+                raise IdentifierError(f"{uri}: no site {site_id!r} is registered")
             return site_id
         gln = gln_from_uri(uri)
         if gln not in self.site_by_gln:
-            raise IdentifierError(f"{uri}: GLN {gln} is not the GLN of any site in genesis")
+            raise IdentifierError(f"{uri}: GLN {gln} is not the GLN of any registered site")
         return self.site_by_gln[gln]
 
     def org(self, uri: str) -> str:
@@ -51,7 +66,7 @@ class Directory:
         if uri.startswith(ORG_URN):
             org_id = uri[len(ORG_URN):]
             if org_id not in self.orgs:
-                raise IdentifierError(f"{uri}: no org {org_id!r} in genesis")
+                raise IdentifierError(f"{uri}: no org {org_id!r} is registered")
             return org_id
         return self.org_by_site[self.site(uri)]
 

@@ -138,7 +138,7 @@ def provenance_to_epcis(answer: dict[str, Any],
                         directory: Directory = NO_DIRECTORY) -> dict[str, Any]:
     """A lot_provenance answer as an EPCIS 2.0 document, events in chain order.
 
-    Sites are named by GLN when `directory` knows it (Directory.from_genesis), else by
+    Sites are named by GLN when `directory` knows it (Directory.from_state), else by
     `urn:orechain:site:<id>`. The document's creationDate is the newest block's time, so
     the same answer always gives the same document.
     """

@@ -28,10 +28,10 @@ from node.epcis.export import CONTEXT
 from node.epcis.mapping import DocumentError, MappingError
 from node.epcis.query import EventQuery, QueryError, run_query
 from node.epcis.units import iso_time, load_document
+from node.provenance.ledger import LedgerView
 from node.rpc.access import is_loopback
 from node.store import StoreError
 from node.types import Tx
-from node.types.genesis import Genesis
 
 MAX_CAPTURE_BYTES = 1024 * 1024        # well above a day's events of a mine site
 MAX_JOBS = 1000
@@ -49,7 +49,6 @@ def loopback_only(remote: str | None, authorization: str | None) -> bool:
 
 class EpcisNode(Protocol):
     ledger: Ledger
-    genesis: Genesis
     org_key: PrivateKey | None
 
     async def submit(self, tx: Tx) -> str: ...
@@ -116,6 +115,11 @@ def _admission_errors(ledger: Ledger, results: list[Captured | MappingError]) ->
     return errors
 
 
+def _directory(node: EpcisNode) -> Directory:
+    """The sites and orgs registered as of the node's head: genesis and governance ones."""
+    return Directory.from_state(LedgerView(node.ledger.store))
+
+
 async def _capture(request: web.Request) -> web.Response:
     node: EpcisNode = request.app[NODE]
     if not request.app[MAY_WRITE](request.remote, request.headers.get("Authorization")):
@@ -130,7 +134,7 @@ async def _capture(request: web.Request) -> web.Response:
                         "cannot sign captured events (set org_key_file in its config)")
     try:
         document = await _read_document(request)
-        results = capture(document, node.genesis, node.org_key, node.ledger.chain_id)
+        results = capture(document, _directory(node), node.org_key, node.ledger.chain_id)
     except _HttpProblem as problem:
         return problem.response
     except DocumentError as exc:
@@ -222,8 +226,7 @@ async def _events(request: web.Request) -> web.Response:
         query = EventQuery.from_params(request.query)
     except QueryError as exc:
         return _problem(400, "QueryParameterException", str(exc))
-    directory = Directory.from_genesis(node.genesis)
-    events, next_token = run_query(node.ledger.store, query, directory)
+    events, next_token = run_query(node.ledger.store, query, _directory(node))
     headers = dict(VERSION_HEADERS)
     if next_token is not None:
         url = request.rel_url.update_query({"nextPageToken": next_token})

@@ -158,6 +158,14 @@ class LedgerView:
         raw = self.kv.get(keys.signer_key(public_key))
         return _SIGNERS.get(raw) if raw is not None else None
 
+    def orgs(self) -> list[OrgRecord]:
+        """Every org ever registered (revoked ones included), in id order."""
+        return [_ORGS.get(raw) for _, raw in self.kv.iter_prefix(keys.ORG_PREFIX)]
+
+    def sites(self) -> list[SiteRecord]:
+        """Every site ever registered, in id order."""
+        return [_SITES.get(raw) for _, raw in self.kv.iter_prefix(keys.SITE_PREFIX)]
+
     def keys_of(self, org_id: str) -> list[bytes]:
         """Every key ever registered for `org_id` (active or revoked), in key order."""
         prefix = keys.signer_key(b"")

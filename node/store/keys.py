@@ -84,12 +84,16 @@ def lot_event_prefix(lot_id: str) -> bytes:
     return STATE + b"lotev/" + _text(lot_id)
 
 
+ORG_PREFIX = STATE + b"org/"
+SITE_PREFIX = STATE + b"site/"
+
+
 def org_key(org_id: str) -> bytes:
-    return STATE + b"org/" + _text(org_id)
+    return ORG_PREFIX + _text(org_id)
 
 
 def site_key(site_id: str) -> bytes:
-    return STATE + b"site/" + _text(site_id)
+    return SITE_PREFIX + _text(site_id)
 
 
 def signer_key(public_key: bytes) -> bytes:

@@ -203,6 +203,7 @@ def _parse(doc: Any) -> Genesis:
         sites.append(Site(_ident(_get(s, "id", p, str), f"{p}.id"), org, kind,
                           _get(s, "name", p, str), minerals, location, gln))
     _unique([s.id for s in sites], "sites", "site id")
+    _unique([s.gln for s in sites if s.gln], "sites", "site GLN")
 
     validators = []
     for i, v in enumerate(_get(doc, "validators", "", list)):

@@ -8,7 +8,7 @@ from node.crypto import verify
 from node.epcis.capture import Captured, capture
 from node.epcis.export import CONTEXT, epcis_document, epcis_event, provenance_to_epcis
 from node.epcis.mapping import LotEvent, MappingError, map_document
-from tests.epcis.fixtures import devnet, devnet_directory, schema_errors
+from tests.epcis.fixtures import devnet_directory, schema_errors
 from tests.helpers import event, org_key
 
 LOT, GS1_LOT = "PK-CU-2026-0001", "00614141777778.987"
@@ -116,15 +116,15 @@ def test_capture_signs_each_lot_event_with_the_node_org_key():
     register = epcis_event(event("mine-1", *CAPTURABLE[0][1:]).to_json(), "00" * 32, BLOCK_MS,
                            devnet_directory())
     document = _capture_document(register, {"type": "AssociationEvent"})
-    first = capture(document, devnet(), key, "orechain-devnet-1")
+    first = capture(document, devnet_directory(), key, "orechain-devnet-1")
     assert isinstance(first[0], Captured) and isinstance(first[1], MappingError)
     [tx] = first[0].txs
     assert tx.kind == "register_lot" and tx.body == CAPTURABLE[0][2]
     assert tx.signer == key.public_key and verify(tx.signer, tx.signing_bytes, tx.signature)
-    again = capture(document, devnet(), key, "orechain-devnet-1")
+    again = capture(document, devnet_directory(), key, "orechain-devnet-1")
     assert again[0].txs[0].tx_id == tx.tx_id            # a retried capture is idempotent
     register["eventTime"] = "2026-11-20T18:40:00.124Z"
-    moved = capture(_capture_document(register), devnet(), key, "orechain-devnet-1")
+    moved = capture(_capture_document(register), devnet_directory(), key, "orechain-devnet-1")
     assert moved[0].txs[0].tx_id != tx.tx_id
 
 
@@ -136,9 +136,10 @@ def test_missing_mass_and_master_data_are_named():
     no_ilmd = {k: v for k, v in base.items() if k != "ilmd"}
     grams = {**base, "quantityList": [{"epcClass": "urn:orechain:lot:" + LOT,
                                        "quantity": 25_000_000.5, "uom": "GRM"}]}
-    results = capture(_capture_document(no_mass, no_ilmd), devnet(), key, "orechain-devnet-1")
+    results = capture(_capture_document(no_mass, no_ilmd), devnet_directory(), key,
+                      "orechain-devnet-1")
     assert [(r.index, r.field) for r in results] == [(0, "quantityList[0].quantity"),
                                                      (1, "ilmd")]
     assert "mass" in results[0].reason and "mineral and form" in results[1].reason
-    [float_error] = capture(_capture_document(grams), devnet(), key, "orechain-devnet-1")
+    [float_error] = capture(_capture_document(grams), devnet_directory(), key, "orechain-devnet-1")
     assert float_error.field == "quantityList[0]" and "load_document" in float_error.reason

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from node.crypto import PrivateKey
+from node.epcis.directory import Directory
+from node.epcis.identifiers import IdentifierError, gln_uri
 from node.provenance.ledger import LedgerView
 from node.state import approval_message, approve
 from node.store import keys
@@ -32,6 +36,31 @@ def test_quorum_adds_an_org_and_site_that_can_then_act() -> None:
     add_mine_4(chain)
     chain.ok(NEW_KEY, "register_lot", register_body(site="mine-4-pit"))
     assert chain.lot(CU)["holder"] == "mine-4"
+
+
+def test_a_site_added_by_governance_is_located_by_its_gln() -> None:
+    chain = Chain()
+    add_mine_4(chain)
+    directory = Directory.from_state(LedgerView(chain.kv))
+    assert directory.site("urn:epc:id:sgln:896000.000010.0") == "mine-4-pit"
+    assert directory.org("urn:epc:id:pgln:896000.000010") == "mine-4"
+    assert directory.site_uri("mine-4-pit") == gln_uri("8960000000108")
+    assert directory.site(gln_uri("8960000000016")) == "mine-1-pit-a"    # a genesis site
+    with pytest.raises(IdentifierError, match="not the GLN of any registered site"):
+        directory.site("urn:epc:id:sgln:896000.000011.0")
+
+
+def test_a_gln_already_carried_by_a_site_is_refused() -> None:
+    chain = Chain()
+    add_mine_4(chain)
+    body = {"site_id": "mine-4-stockpile", "org_id": "mine-4", "kind": "warehouse",
+            "name": "Reko Diq stockpile"}
+    [taken] = chain.block(chain.gov("gov_add_site", {**body, "gln": "8960000000108"}))
+    assert taken.reason == "GLN 8960000000108 is already the GLN of site mine-4-pit"
+    [genesis_gln] = chain.block(chain.gov("gov_add_site", {**body, "gln": "8960000000016"}))
+    assert genesis_gln.reason == "GLN 8960000000016 is already the GLN of site mine-1-pit-a"
+    [fresh] = chain.block(chain.gov("gov_add_site", {**body, "gln": "8960000000115"}))
+    assert fresh.accepted, fresh.reason
 
 
 def test_one_approval_short_of_the_threshold_is_rejected() -> None:
