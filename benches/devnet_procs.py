@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import time
@@ -78,6 +79,17 @@ def start_all(nodes: list[NodeProc]) -> None:
 def stop_all(nodes: list[NodeProc]) -> None:
     for n in nodes:
         n.stop()
+
+
+def bench_parser(prog: str, doc: str | None,
+                 home_help: str = "default: a new temporary directory") -> argparse.ArgumentParser:
+    """The command line every end-to-end bench starts from (--home, --json); each adds
+    its own options."""
+    p = argparse.ArgumentParser(prog=prog, description=doc,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--home", help=home_help)
+    p.add_argument("--json", help="also write the report to this file")
+    return p
 
 
 def emit_report(report: dict[str, Any], json_path: str | None) -> None:

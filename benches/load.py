@@ -24,7 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benches.devnet_procs import NodeProc, devnet, emit_report, start_all, stop_all
+from benches.devnet_procs import (
+    NodeProc,
+    bench_parser,
+    devnet,
+    emit_report,
+    start_all,
+    stop_all,
+)
 from benches.load_client import ClientPlan, run_client
 from benches.procstat import sample
 from benches.workload import EventStream
@@ -193,16 +200,14 @@ def _cpu_model() -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benches.load", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = bench_parser("python -m benches.load", __doc__,
+                     "devnet home (default: a new temporary directory)")
     p.add_argument("--duration", type=float, default=60.0, help="measured seconds")
     p.add_argument("--clients", type=int, default=4, help="client processes")
     p.add_argument("--rate", type=float, default=2000.0, help="offered events/s in total")
     p.add_argument("--batch", type=int, default=100, help="events per JSON-RPC batch (even)")
     p.add_argument("--full-nodes", type=int, default=2)
     p.add_argument("--base-port", type=int, help="default: a free one")
-    p.add_argument("--home", help="devnet home (default: a new temporary directory)")
-    p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
     if args.batch % 2:
         p.error("--batch must be even: each register_lot travels with its assay")

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benches.devnet_procs import emit_report
+from benches.devnet_procs import bench_parser, emit_report
 from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
 from node.store import blockstore
 
@@ -69,14 +69,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m benches.store_load", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = bench_parser("python -m benches.store_load", __doc__)
     p.add_argument("--events", type=int, default=300_000)
     p.add_argument("--block", type=int, default=500, help="events per block")
     p.add_argument("--leveldb-defaults", action="store_true",
                    help="open the store with LevelDB's default options")
-    p.add_argument("--home", help="default: a new temporary directory")
-    p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
     emit_report(run(args), args.json)
 

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benches.devnet_procs import NodeProc, emit_report, free_base_port
+from benches.devnet_procs import NodeProc, bench_parser, emit_report, free_base_port
 from benches.procstat import sample
 from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
 from node.crypto import devnet_key, write_key_file
@@ -132,13 +132,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m benches.sync", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = bench_parser("python -m benches.sync", __doc__)
     p.add_argument("--events", type=int, default=200_000)
     p.add_argument("--block", type=int, default=5_000, help="events per block (<= max)")
     p.add_argument("--timeout", type=float, default=1800.0)
-    p.add_argument("--home", help="default: a new temporary directory")
-    p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
     emit_report(run(args), args.json)
 

@@ -12,11 +12,17 @@ from node.store import BlockStore, Overlay, StoreError, blockstore, keys
 from tests.store_writer import GENESIS, block_after, commit_for
 
 
+def _commit_next(store: BlockStore, txs: int):
+    """Commit a block of `txs` txs on the head; its block and results."""
+    block, results, state = block_after(store, txs)
+    store.commit_block(block, commit_for(block), results, state)
+    return block, results
+
+
 def test_commit_and_reopen(tmp_path):
     store = BlockStore(tmp_path)
     store.init_genesis(GENESIS, Overlay(store))
-    block, results, state = block_after(store, 3)
-    store.commit_block(block, commit_for(block), results, state)
+    block, results = _commit_next(store, 3)
     store.close()
 
     store = BlockStore(tmp_path)
@@ -39,14 +45,12 @@ def test_opens_a_database_written_with_leveldb_defaults(tmp_path, monkeypatch):
         m.setattr(blockstore, "LEVELDB_OPTIONS", {})
         store = BlockStore(tmp_path)
         store.init_genesis(GENESIS, Overlay(store))
-        first, results, state = block_after(store, 3)
-        store.commit_block(first, commit_for(first), results, state)
+        first, _ = _commit_next(store, 3)
         store.close()
     store = BlockStore(tmp_path)
     assert store.block(1) == first
     assert store.tx_location(first.tx_ids[1]) == (1, 1)
-    second, results, state = block_after(store, 2)
-    store.commit_block(second, commit_for(second), results, state)
+    second, _ = _commit_next(store, 2)
     store.close()
     store = BlockStore(tmp_path)
     assert store.head() == (2, second.hash)
