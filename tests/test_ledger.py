@@ -51,3 +51,22 @@ def test_a_final_block_is_checked_against_its_certificate_first(ledger):
     # rules still ran and reproduced the header's results.
     executed = ledger.validate_block(block, commit_for(block, key))
     assert executed.block == block and len(executed.results) == 1
+
+
+def test_a_block_carrying_a_tx_already_final_is_invalid(ledger):
+    """A tx is on chain once. A proposer that carried it again (its mempool still held
+    it) would have moved the tx's index entry to the second block; validators refuse
+    the block, with or without a certificate."""
+    tx = event("mine-1", "register_lot", {
+        "lot_id": "PK-CU-2026-0002", "mineral": "copper", "form": "ore", "mass_g": 5,
+        "site_id": "mine-1-pit-a", "extracted_at_ms": 1_795_132_800_000})
+    key = node_key("validator-1")
+    first = ledger.build_block(1_795_132_900_000, key.public_key, [tx])
+    ledger.commit(first, commit_for(first.block, key))
+    again = ledger.build_block(1_795_132_901_000, key.public_key, [tx]).block
+    with pytest.raises(InvalidBlock, match=f"tx {tx.tx_id.hex()[:16]} is already final at "
+                                           "height 1"):
+        ledger.validate_block(again)
+    with pytest.raises(InvalidBlock, match="already final"):
+        ledger.validate_block(again, commit_for(again, key))
+    assert ledger.store.tx_location(tx.tx_id) == (1, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benches.workload import EventStream
+from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
 from node.daemon.mempool import Mempool
 from node.store import BlockStore, Overlay
 from tests.store_writer import GENESIS
@@ -41,3 +41,19 @@ def test_relayed_txs_past_the_capacity_are_left_out(tmp_path: Path) -> None:
     assert len(pool) == 4
     assert pool.add_relayed(txs[4:]) == []
     store.close()
+
+
+def test_a_tx_found_final_is_dropped_instead_of_proposed(tmp_path: Path) -> None:
+    """Admission keeps final txs out of the mempool; should one get in anyway, reaping
+    drops it (from memory and disk) rather than propose a block that carries it twice."""
+    ledger = open_ledger(tmp_path / "chain", single_validator_genesis())
+    txs = list(EventStream("final", 0).events(4))
+    pool = Mempool(ledger.store)
+    for tx in txs:
+        assert pool.add(tx)
+    extend(ledger, txs[:1])                 # final, while the pool still holds it
+    assert pool.reap(10, 1 << 20) == txs[1:]
+    assert txs[0].tx_id not in pool
+    assert not ledger.store.is_pending(txs[0].tx_id)
+    assert sorted(tx.tx_id for tx in ledger.store.pending()) == \
+        sorted(tx.tx_id for tx in txs[1:])

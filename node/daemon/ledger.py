@@ -182,6 +182,10 @@ class Ledger:
         # results; here only what can never be on chain: foreign or forged txs.
         problems += [f"tx {tx.tx_id.hex()[:16]} is for another chain" for tx in block.txs
                      if tx.chain_id != self.chain_id]
+        # A tx is on chain once: its index entry names the one block and place it has.
+        problems += [f"tx {tx.tx_id.hex()[:16]} is already final at height {loc[0]}"
+                     for tx in block.txs
+                     if (loc := self.store.tx_location(tx.tx_id)) is not None]
         if commit is None:
             verdicts = self.signatures.verify_many(
                 [(tx.signer, tx.signing_bytes, tx.signature) for tx in block.txs])

@@ -3,10 +3,11 @@ an acknowledged event survives a crash and is forwarded when peers return."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from node.store import BlockStore
+from node.store import BlockStore, StoreError
 from node.types import Tx
 
 
@@ -65,14 +66,24 @@ class Mempool:
         return added
 
     def reap(self, max_txs: int, max_bytes: int) -> list[Tx]:
-        """The oldest pending txs that fit in a block."""
+        """The oldest pending txs that fit in a block. One found final already is
+        dropped instead of proposed: a block may carry a tx only once (admission keeps
+        final txs out, so this is the second line, not the first)."""
         picked: list[Tx] = []
+        final: list[bytes] = []
         size = 0
         for tx in self._txs.values():
             if len(picked) >= max_txs or size + len(tx.encoded) > max_bytes:
                 break
+            if self._store.tx_location(tx.tx_id) is not None:
+                final.append(tx.tx_id)
+                continue
             picked.append(tx)
             size += len(tx.encoded) + 8
+        for tx_id in final:
+            del self._txs[tx_id]
+            with contextlib.suppress(StoreError):   # a restart drops it: final txs never load
+                self._store.drop_pending(tx_id)
         return picked
 
     def remove_committed(self, tx_ids: Iterable[bytes]) -> None:
