@@ -116,33 +116,13 @@ cdef inline uint8_t *_put1(uint8_t *p, uint8_t b) noexcept:
     return p + 1
 
 
-cdef inline uint8_t *_put2(uint8_t *p, uint8_t tag, uint16_t v) noexcept:
+cdef inline uint8_t *_put_be(uint8_t *p, uint8_t tag, uint64_t v, int size) noexcept:
+    """`tag` then the low `size` bytes of `v`, big-endian (msgpack's byte order)."""
+    cdef int i
     p[0] = tag
-    p[1] = <uint8_t>(v >> 8)
-    p[2] = <uint8_t>v
-    return p + 3
-
-
-cdef inline uint8_t *_put4(uint8_t *p, uint8_t tag, uint32_t v) noexcept:
-    p[0] = tag
-    p[1] = <uint8_t>(v >> 24)
-    p[2] = <uint8_t>(v >> 16)
-    p[3] = <uint8_t>(v >> 8)
-    p[4] = <uint8_t>v
-    return p + 5
-
-
-cdef inline uint8_t *_put8(uint8_t *p, uint8_t tag, uint64_t v) noexcept:
-    p[0] = tag
-    p[1] = <uint8_t>(v >> 56)
-    p[2] = <uint8_t>(v >> 48)
-    p[3] = <uint8_t>(v >> 40)
-    p[4] = <uint8_t>(v >> 32)
-    p[5] = <uint8_t>(v >> 24)
-    p[6] = <uint8_t>(v >> 16)
-    p[7] = <uint8_t>(v >> 8)
-    p[8] = <uint8_t>v
-    return p + 9
+    for i in range(size):
+        p[1 + i] = <uint8_t>(v >> (8 * (size - 1 - i)))
+    return p + 1 + size
 
 
 cdef int _header(Buffer *buf, size_t n, uint8_t fix, size_t fix_limit,
@@ -159,9 +139,9 @@ cdef int _header(Buffer *buf, size_t n, uint8_t fix, size_t fix_limit,
         p[1] = <uint8_t>n
         p += 2
     elif n < 0x10000:
-        p = _put2(p, tag16, <uint16_t>n)
+        p = _put_be(p, tag16, <uint64_t>n, 2)
     else:
-        p = _put4(p, tag32, <uint32_t>n)
+        p = _put_be(p, tag32, <uint64_t>n, 4)
     buf.length = p - buf.data
     return OK
 
@@ -203,11 +183,11 @@ cdef int _int(Buffer *buf, PyObject *value) noexcept:
             p[1] = <uint8_t>u
             p += 2
         elif u < 0x10000:
-            p = _put2(p, 0xcd, <uint16_t>u)
+            p = _put_be(p, 0xcd, <uint64_t>u, 2)
         elif u < 0x100000000:
-            p = _put4(p, 0xce, <uint32_t>u)
+            p = _put_be(p, 0xce, <uint64_t>u, 4)
         else:
-            p = _put8(p, 0xcf, <uint64_t>u)
+            p = _put_be(p, 0xcf, <uint64_t>u, 8)
     elif v >= -32:
         p = _put1(p, <uint8_t>v)                              # negative fixint
     elif v >= -0x80:
@@ -215,11 +195,11 @@ cdef int _int(Buffer *buf, PyObject *value) noexcept:
         p[1] = <uint8_t>v
         p += 2
     elif v >= -0x8000:
-        p = _put2(p, 0xd1, <uint16_t>v)
+        p = _put_be(p, 0xd1, <uint64_t>v, 2)
     elif v >= -0x80000000:
-        p = _put4(p, 0xd2, <uint32_t>v)
+        p = _put_be(p, 0xd2, <uint64_t>v, 4)
     else:
-        p = _put8(p, 0xd3, <uint64_t>v)
+        p = _put_be(p, 0xd3, <uint64_t>v, 8)
     buf.length = p - buf.data
     return OK
 
