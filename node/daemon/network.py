@@ -19,6 +19,7 @@ from node.daemon.bft import PROPOSAL_MSG, VOTE_MSG, BftDriver
 from node.daemon.ledger import InvalidBlock, Ledger, Rejected
 from node.daemon.mempool import Mempool
 from node.p2p import (
+    Announcer,
     Channel,
     Gossip,
     InvalidMessage,
@@ -55,9 +56,16 @@ class Network:
         self._sync_wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._tx_outbox: list[bytes] = []
-        self.txs = Gossip(peers, Channel.TX, self._receive_tx)
-        self.consensus = Gossip(peers, Channel.CONSENSUS, self._receive_consensus)
-        self.blocks = Gossip(peers, Channel.BLOCK, self._receive_block)
+        # A tx batch or a proposal reaches every peer of its origin directly, and each
+        # validator commits a final block on its own: in a mesh most relayed copies
+        # are redundant, so large ones are offered by id and pulled only where missing.
+        self.announcer = Announcer(peers)
+        self.txs = Gossip(peers, Channel.TX, self._receive_tx, announcer=self.announcer)
+        self.consensus = Gossip(peers, Channel.CONSENSUS, self._receive_consensus,
+                                announcer=self.announcer)
+        self.blocks = Gossip(peers, Channel.BLOCK, self._receive_block,
+                             announcer=self.announcer, hint=_claimed_height,
+                             wants=self._wants_block)
         peers.on_request(Channel.SYNC_REQUEST, self._serve_sync)
         peers.on_peer_connected(self._forward_pending)
 
@@ -189,15 +197,20 @@ class Network:
     # --- committed blocks -------------------------------------------------------------------
 
     def publish_block(self, block: Block, commit: Commit) -> None:
-        self.blocks.publish([block.encoded, codec.encode(commit.to_wire())])
+        self.blocks.offer([block.encoded, codec.encode(commit.to_wire())])
+
+    def _wants_block(self, sender: bytes, height: int) -> bool:
+        """Fetch an offered final block only if it is the next one; one further ahead
+        means this node is behind, which sync catches up in batches."""
+        if height > self.ledger.height + 1:
+            self._sync_wakeup.set()
+        return height == self.ledger.height + 1
 
     async def _receive_block(self, sender: bytes, payload: Any) -> Verdict:
         # Every peer relays each final block, and validators have it already: those
         # copies are dropped by their claimed height, before any tx is decoded.
-        claimed = (Block.claimed_height(payload[0])
-                   if isinstance(payload, list) and payload and isinstance(payload[0], bytes)
-                   else None)
-        if claimed is not None and claimed <= self.ledger.height:
+        claimed = _claimed_height(payload)
+        if 0 < claimed <= self.ledger.height:
             return Verdict.IGNORE
         try:
             block, commit = _decode_final(payload, self.mempool.get)
@@ -311,6 +324,15 @@ def _tx_chunks(blobs: list[bytes]) -> list[list[bytes]]:
         chunks[-1].append(blob)
         size += len(blob)
     return chunks
+
+
+def _claimed_height(payload: Any) -> int:
+    """The height a final block message's header claims (0 if it names none), read
+    without decoding its txs."""
+    claimed = (Block.claimed_height(payload[0])
+               if isinstance(payload, list) and payload and isinstance(payload[0], bytes)
+               else None)
+    return claimed if claimed is not None and claimed > 0 else 0
 
 
 def _decode_final(payload: Any, known: Callable[[bytes], Tx | None]) -> tuple[Block, Commit]:

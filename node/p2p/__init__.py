@@ -1,9 +1,11 @@
 """Peer links of orechain: authenticated encrypted links, gossip, request/response.
 
-`PeerManager` is the entry point; `Gossip` floods one channel with dedup.
+`PeerManager` is the entry point; `Gossip` relays one channel with dedup, by
+flooding or, with an `Announcer`, by offering ids for peers to pull.
 The wire protocol is specified in docs/p2p.md.
 """
 
+from node.p2p.announce import Announcer
 from node.p2p.config import P2PConfig, PeerAddress
 from node.p2p.errors import (
     FrameError,
@@ -22,6 +24,7 @@ from node.p2p.peer import PeerInfo
 from node.p2p.sendqueue import QueueLimits
 
 __all__ = [
+    "Announcer",
     "Channel",
     "FrameError",
     "Gossip",

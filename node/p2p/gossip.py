@@ -1,9 +1,11 @@
-"""Flood gossip over one channel, de-duplicated by message id.
+"""Gossip over one channel, de-duplicated by message id.
 
 Each node relays a message it accepts to every peer but the one it came from,
 and remembers the ids of messages it has seen in a bounded LRU set, so a copy
 arriving over another path stops there: in a mesh every node handles each
 message once. The message id is SHA-256 of the payload's canonical encoding.
+A relay floods the message itself, or, with an Announcer, offers its id for
+peers that lack it to pull (node.p2p.announce).
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from collections.abc import Awaitable, Callable
 from enum import Enum
 
 from node import codec
+from node.p2p.announce import Announcer
 from node.p2p.manager import PeerManager
 from node.p2p.message import Channel, Payload
 
 INVALID_GOSSIP_PENALTY = 20
+OFFER_MIN_BYTES = 2_048
+"""With an announcer, relays of messages this large or larger are offered by id; a
+smaller one is sent whole (an offer costs a message and a round trip of its own)."""
 
 
 class Verdict(Enum):
@@ -67,7 +73,13 @@ class SeenSet:
 
 
 class Gossip:
-    """Publishes and relays the messages of one channel through a PeerManager."""
+    """Publishes and relays the messages of one channel through a PeerManager.
+
+    With an `announcer`, relays offer a message of OFFER_MIN_BYTES or more by id
+    instead of sending it, and peers that lack it pull it (node.p2p.announce);
+    `hint` gives the number a HAVE carries, `wants(sender, hint)` decides whether an
+    offered message is fetched.
+    """
 
     def __init__(
         self,
@@ -77,6 +89,9 @@ class Gossip:
         *,
         capacity: int = 100_000,
         penalty: int = INVALID_GOSSIP_PENALTY,
+        announcer: Announcer | None = None,
+        hint: Callable[[Payload], int] = lambda payload: 0,
+        wants: Callable[[bytes, int], bool] = lambda sender, hint: True,
     ) -> None:
         """Registers itself as the manager's handler for `channel`; `capacity`
         should cover the messages in flight over a few gossip rounds."""
@@ -85,8 +100,13 @@ class Gossip:
         self._handler = handler
         self._penalty = penalty
         self._seen = SeenSet(capacity)
+        self._announcer = announcer
+        self._hint = hint
+        self._wants = wants
         self.duplicates = 0
         manager.on_message(channel, self._receive)
+        if announcer is not None:
+            announcer.register(channel, self._fetches)
 
     def publish(self, payload: Payload) -> int:
         """Send a message to every peer; how many peers took it.
@@ -98,15 +118,38 @@ class Gossip:
         self._seen.add(message_id(payload))
         return self._manager.broadcast(self._channel, payload)
 
+    def offer(self, payload: Payload) -> None:
+        """Offer a message to every peer by id; those that lack it fetch it (needs an
+        announcer). For messages most peers already have, such as a final block."""
+        if self._announcer is None:
+            raise ValueError(f"{self._channel.name} gossip has no announcer to offer with")
+        mid = message_id(payload)
+        self._seen.add(mid)
+        self._announcer.announce(self._channel, mid, self._manager.encode(self._channel, payload),
+                                 self._hint(payload))
+
+    def _fetches(self, sender: bytes, mid: bytes, hint: int) -> bool:
+        return mid not in self._seen and self._wants(sender, hint)
+
     async def _receive(self, sender: bytes, payload: Payload) -> None:
         mid = message_id(payload)
+        if self._announcer is not None:
+            self._announcer.arrived(mid)
         if not self._seen.add(mid):
             self.duplicates += 1
             return
         verdict = await self._handler(sender, payload)
         if verdict is Verdict.ACCEPT:
-            self._manager.broadcast(self._channel, payload, exclude=(sender,))
+            self._relay(mid, payload, sender)
         elif verdict is Verdict.IGNORE:
             self._seen.discard(mid)
         else:
             self._manager.penalise(sender, self._penalty, f"invalid {self._channel.name} message")
+
+    def _relay(self, mid: bytes, payload: Payload, sender: bytes) -> None:
+        message = self._manager.encode(self._channel, payload)
+        if self._announcer is None or len(message) < OFFER_MIN_BYTES:
+            self._manager.broadcast_encoded(self._channel, message, exclude=(sender,))
+        else:
+            self._announcer.announce(self._channel, mid, message, self._hint(payload),
+                                     exclude=(sender,))

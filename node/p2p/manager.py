@@ -173,6 +173,9 @@ class PeerManager:
         """The connected peers, for status and for choosing whom to ask."""
         return [peer.info(self._scores.score(key)) for key, peer in self._peers.items()]
 
+    def connected_keys(self) -> list[bytes]:
+        return list(self._peers)
+
     def is_connected(self, node_key: bytes) -> bool:
         return node_key in self._peers
 
@@ -206,7 +209,8 @@ class PeerManager:
             raise ValueError(f"a request handler for {channel.name} is already registered")
         self._servers[channel] = handler
 
-    def _encode(self, channel: Channel, payload: Payload) -> bytes:
+    def encode(self, channel: Channel, payload: Payload) -> bytes:
+        """The message that carries `payload` on `channel` (for send_encoded)."""
         if channel in REQUEST_RESPONSE_CHANNELS or channel is Channel.PING:
             raise ValueError(f"{channel.name} is not sent directly; use request()")
         message = encode_message(channel, payload)
@@ -219,13 +223,20 @@ class PeerManager:
 
     def send(self, node_key: bytes, channel: Channel, payload: Payload) -> bool:
         """Queue a message for one peer; False if not connected or dropped (see sendqueue)."""
-        message = self._encode(channel, payload)
+        return self.send_encoded(node_key, channel, self.encode(channel, payload))
+
+    def send_encoded(self, node_key: bytes, channel: Channel, message: bytes) -> bool:
+        """`send` of a message made by `encode` (kept to be sent again)."""
         peer = self._peers.get(node_key)
         return peer is not None and peer.enqueue(channel, message)
 
     def broadcast(self, channel: Channel, payload: Payload, exclude: Collection[bytes] = ()) -> int:
         """Queue a message for every connected peer not in `exclude`; how many took it."""
-        message = self._encode(channel, payload)
+        return self.broadcast_encoded(channel, self.encode(channel, payload), exclude)
+
+    def broadcast_encoded(self, channel: Channel, message: bytes,
+                          exclude: Collection[bytes] = ()) -> int:
+        """`broadcast` of a message made by `encode`."""
         return sum(
             peer.enqueue(channel, message)
             for key, peer in list(self._peers.items())

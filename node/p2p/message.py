@@ -30,6 +30,8 @@ class Channel(IntEnum):
     BLOCK = 3
     SYNC_REQUEST = 4
     SYNC_RESPONSE = 5
+    HAVE = 6  # ids of relayed messages, offered (node.p2p.announce)
+    WANT = 7  # ids asked for after a HAVE
 
 
 RESPONSE_CHANNEL = {Channel.SYNC_REQUEST: Channel.SYNC_RESPONSE}

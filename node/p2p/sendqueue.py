@@ -1,9 +1,10 @@
 """A peer's bounded outgoing queue: one FIFO per channel, served by priority.
 
 Drop policy (docs/p2p.md, "Send queues"):
-- TX is best effort: when its queue is full the new message is dropped and
-  counted. Transactions are re-gossiped by mempools and carried in blocks, so a
-  lost copy costs latency, never safety.
+- TX, HAVE and WANT are best effort: when a queue is full the new message is
+  dropped and counted. Transactions are re-gossiped by mempools and carried in
+  blocks, and a block a node missed is fetched by sync, so a lost message costs
+  latency, never safety.
 - Every other channel must not lose messages silently: when one of those queues
   (or the peer's byte budget) overflows, QueueOverflow is raised and the caller
   drops the whole link. The peer reconnects, and the daemon's on-connect
@@ -25,12 +26,15 @@ PRIORITY = (
     Channel.CONSENSUS,
     Channel.SYNC_RESPONSE,
     Channel.SYNC_REQUEST,
+    Channel.WANT,
+    Channel.HAVE,
     Channel.BLOCK,
     Channel.TX,
 )
-"""Highest first: consensus votes decide liveness, transactions can wait."""
+"""Highest first: consensus votes decide liveness, transactions can wait; a WANT
+or HAVE is a few bytes that start a transfer, so they pass the transfers."""
 
-LOSSY_CHANNELS = frozenset({Channel.TX})
+LOSSY_CHANNELS = frozenset({Channel.TX, Channel.HAVE, Channel.WANT})
 
 
 def _default_limits() -> Mapping[Channel, int]:
@@ -39,6 +43,8 @@ def _default_limits() -> Mapping[Channel, int]:
             Channel.CONSENSUS: 4096,
             Channel.SYNC_RESPONSE: 64,
             Channel.SYNC_REQUEST: 64,
+            Channel.WANT: 4096,
+            Channel.HAVE: 4096,
             Channel.BLOCK: 256,
             Channel.TX: 4096,
         }
