@@ -33,7 +33,7 @@ from benches.devnet_procs import (
     stop_all,
 )
 from benches.load_client import ClientPlan, run_client
-from benches.procstat import sample
+from benches.procstat import ProcSample, sample
 from benches.workload import EventStream
 from node.crypto import verify_many
 
@@ -114,9 +114,9 @@ def _drive(args: argparse.Namespace, home: Path, nodes: list[NodeProc],
         c.start()
     while time.monotonic() < start_at:
         time.sleep(0.05)
-    before = {n.name: sample(n.proc.pid) for n in nodes if n.proc}
+    before = _snapshot(nodes)
     time.sleep(args.duration)
-    after = {n.name: sample(n.proc.pid) for n in nodes if n.proc}
+    after = _snapshot(nodes)
     end_at = start_at + args.duration
     for c in clients:
         c.join(args.duration + 120)
@@ -138,10 +138,16 @@ def _drive(args: argparse.Namespace, home: Path, nodes: list[NodeProc],
                    start_at, end_at, min(verify_before, verify_after))
 
 
+def _snapshot(nodes: list[NodeProc]) -> dict[str, tuple[ProcSample, int]]:
+    """Each node's CPU and memory, and the bytes it has sent to peers."""
+    return {n.name: (sample(n.proc.pid), n.rpc.call("node_status")["p2p_bytes"]["sent"])
+            for n in nodes if n.proc}
+
+
 def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatcher,
             submitted: dict[str, float], errors: dict[str, int], max_lag: float,
-            before: dict[str, Any], after: dict[str, Any], start_at: float, end_at: float,
-            verify_s: float) -> dict[str, Any]:
+            before: dict[str, tuple[ProcSample, int]], after: dict[str, tuple[ProcSample, int]],
+            start_at: float, end_at: float, verify_s: float) -> dict[str, Any]:
     final_in_window = sum(1 for t in watcher.final_at.values() if start_at <= t <= end_at)
     latencies = [watcher.final_at[t] - s for t, s in submitted.items() if t in watcher.final_at]
     window_blocks = [b for b in watcher.blocks if start_at <= b[1] <= end_at]
@@ -177,12 +183,17 @@ def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatch
         "ed25519_verify_us": round(verify_s * 1e6, 1),
         "verify_ceiling_events_per_s": round(ceiling, 1),
         "fraction_of_ceiling": round(rate / ceiling, 3),
+        # Bytes all nodes sent to peers (frames on the wire) per event finalised.
+        "p2p_bytes_per_event": round(sum(after[n][1] - before[n][1] for n in after)
+                                     / max(1, final_in_window)),
         "nodes": {n.name: {"role": n.role,
-                           "cpu_percent": round(100 * (after[n.name].cpu_seconds
-                                                       - before[n.name].cpu_seconds)
+                           "cpu_percent": round(100 * (after[n.name][0].cpu_seconds
+                                                       - before[n.name][0].cpu_seconds)
                                                 / args.duration, 1),
-                           "rss_mib": round(after[n.name].rss_kib / 1024, 1),
-                           "peak_rss_mib": round(after[n.name].hwm_kib / 1024, 1),
+                           "p2p_sent_kib_per_s": round((after[n.name][1] - before[n.name][1])
+                                                       / 1024 / args.duration, 1),
+                           "rss_mib": round(after[n.name][0].rss_kib / 1024, 1),
+                           "peak_rss_mib": round(after[n.name][0].hwm_kib / 1024, 1),
                            "height": n.rpc.call("chain_head")["height"]}
                   for n in nodes},
     }

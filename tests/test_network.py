@@ -74,6 +74,11 @@ def test_events_to_different_nodes_end_final_in_one_order_everywhere(net):
             assert n.rpc.call("tx_get", tx_id=a["tx_id"])["status"] == "final"
     block = nodes[-1].rpc.call("block_get", height=head["height"])
     assert len(block["commit"]["signatures"]) >= 3  # > 2/3 of 4 equal-power validators
+    # Traffic is counted per link and in total (links that closed stay in the total).
+    status = nodes[-1].rpc.call("node_status")
+    assert status["p2p_bytes"]["sent"] >= sum(p["sent_bytes"] for p in status["peers"]) > 0
+    assert status["p2p_bytes"]["received"] >= sum(p["received_bytes"]
+                                                  for p in status["peers"]) > 0
 
 
 def test_one_validator_down_chain_goes_on_two_down_it_halts_restart_catches_up(net):
@@ -105,6 +110,7 @@ def test_unregistered_node_cannot_connect(net, tmp_path):
         time.sleep(3)
         status = stranger.rpc.call("node_status")
         assert status["peers"] == []
+        assert status["p2p_bytes"] == {"sent": 0, "received": 0}   # refused at handshake
         assert status["height"] == 0
         node_ids = {p["node_id"] for p in nodes[0].rpc.call("node_status")["peers"]}
         assert status["node_id"] not in node_ids

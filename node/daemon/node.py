@@ -76,7 +76,8 @@ class Node:
             commit.round, block.tx_ids)
         self.metrics.bind(height=lambda: self.ledger.height, peers=lambda: len(self.peers.peers()),
                           mempool_size=lambda: len(self.mempool),
-                          peer_heights=lambda: self.network.peer_heights.values())
+                          peer_heights=lambda: self.network.peer_heights.values(),
+                          traffic=self.peers.traffic)
         HEIGHT.height = lambda: self.ledger.height
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -157,8 +158,10 @@ class Node:
             "head_hash": self.ledger.head_hash.hex(),
             "peers": [{"node_id": p.node_key.hex(), "address": f"{p.address[0]}:{p.address[1]}",
                        "outbound": p.outbound, "score": p.score,
-                       "height": self.network.peer_heights.get(p.node_key)}
+                       "height": self.network.peer_heights.get(p.node_key),
+                       "sent_bytes": p.sent_bytes, "received_bytes": p.received_bytes}
                       for p in self.peers.peers()],
+            "p2p_bytes": dict(zip(("sent", "received"), self.peers.traffic(), strict=True)),
             "syncing": self.network.syncing,
             "clock_skew_ms": self.driver.clock.skew_estimate_ms() if self.driver else None,
             "clock_suspect": self.driver.clock.own_clock_suspect() if self.driver else False,

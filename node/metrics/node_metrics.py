@@ -42,6 +42,10 @@ class NodeMetrics:
         self.sync_behind = r.gauge(
             "orechain_sync_heights_behind",
             "Heights the most advanced peer is ahead of this node; 0 when caught up.")
+        self.p2p_sent = r.gauge("orechain_p2p_sent_bytes",
+                                "Bytes sent to peers since the node started (frames on the wire).")
+        self.p2p_received = r.gauge("orechain_p2p_received_bytes",
+                                    "Bytes received from peers since the node started.")
         self.blocks_final = r.counter("orechain_blocks_final_total",
                                       "Blocks this node has seen finalised since it started.")
         self.txs_final = r.counter(
@@ -63,9 +67,12 @@ class NodeMetrics:
                                     labelnames=("method", "code"))
 
     def bind(self, *, height: Callable[[], int], peers: Callable[[], int],
-             mempool_size: Callable[[], int], peer_heights: Callable[[], Iterable[int]]) -> None:
+             mempool_size: Callable[[], int], peer_heights: Callable[[], Iterable[int]],
+             traffic: Callable[[], tuple[int, int]]) -> None:
         """Read the live figures from the node at each scrape."""
         self.height.set_function(height)
+        self.p2p_sent.set_function(lambda: traffic()[0])
+        self.p2p_received.set_function(lambda: traffic()[1])
         self.peers.set_function(peers)
         self.mempool_size.set_function(mempool_size)
         self.sync_behind.set_function(lambda: heights_behind(height(), peer_heights()))

@@ -36,6 +36,8 @@ class SecretLink:
         self._closed = False
         self.remote_key = remote_key
         self.outbound = outbound
+        self.sent_bytes = 0          # on the wire: frames with their prefix and tag
+        self.received_bytes = 0
         # peername is None if the socket died during the handshake's last step.
         peername = writer.get_extra_info("peername") or ("?", 0)
         self.remote_address: tuple[str, int] = (peername[0], peername[1])
@@ -52,7 +54,9 @@ class SecretLink:
                 raise LinkClosed("link is closed")
             # Sealing and writing happen together under the lock, so frame
             # numbers reach the wire in the order they were assigned.
-            self._writer.write(self._sealer.seal(plaintext))
+            frame = self._sealer.seal(plaintext)
+            self._writer.write(frame)
+            self.sent_bytes += len(frame)
             try:
                 await self._writer.drain()
             except (ConnectionError, OSError) as exc:
@@ -68,6 +72,7 @@ class SecretLink:
             raise LinkClosed("connection lost (EOF without goodbye)") from None
         except (ConnectionError, OSError) as exc:
             raise LinkClosed(f"connection lost: {exc}") from None
+        self.received_bytes += LENGTH_PREFIX_SIZE + length
         plaintext = self._opener.open(prefix, body)
         if plaintext == GOODBYE:
             raise LinkClosed("peer said goodbye")

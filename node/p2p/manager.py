@@ -92,6 +92,7 @@ class PeerManager:
             clock=clock,
         )
         self._peers: dict[bytes, Peer] = {}
+        self._closed_traffic = (0, 0)      # bytes of links that are gone
         self._handlers: dict[Channel, MessageHandler] = {}
         self._servers: dict[Channel, RequestHandler] = {}
         self._on_connected: list[PeerCallback] = []
@@ -360,9 +361,20 @@ class PeerManager:
         self._notify(self._on_connected, peer)
         return peer
 
+    def traffic(self) -> tuple[int, int]:
+        """Bytes sent and received on all links since the node started."""
+        sent, received = self._closed_traffic
+        for peer in self._peers.values():
+            sent += peer.link.sent_bytes
+            received += peer.link.received_bytes
+        return sent, received
+
     def _forget(self, peer: Peer) -> None:
         if self._peers.get(peer.node_key) is peer:
             del self._peers[peer.node_key]
+            sent, received = self._closed_traffic
+            self._closed_traffic = (sent + peer.link.sent_bytes,
+                                    received + peer.link.received_bytes)
             self._notify(self._on_disconnected, peer)
 
     def _notify(self, callbacks: list[PeerCallback], peer: Peer) -> None:

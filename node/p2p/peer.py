@@ -40,6 +40,8 @@ class PeerInfo:
     score: int
     queued: int
     dropped: int
+    sent_bytes: int
+    received_bytes: int
 
 
 class PeerHost(Protocol):
@@ -87,6 +89,8 @@ class Peer:
             score,
             len(self._queue),
             self._queue.dropped,
+            self.link.sent_bytes,
+            self.link.received_bytes,
         )
 
     @property

@@ -161,8 +161,11 @@ def test_bind_reads_live_figures_and_heights_behind():
     m = NodeMetrics()
     node = {"height": 7, "peers": [9, 12]}
     m.bind(height=lambda: node["height"], peers=lambda: len(node["peers"]),
-           mempool_size=lambda: 4, peer_heights=lambda: node["peers"])
+           mempool_size=lambda: 4, peer_heights=lambda: node["peers"],
+           traffic=lambda: (1_000, 2_500))
     fams = parse(m.registry.render())
+    assert fams["orechain_p2p_sent_bytes"].value() == 1_000
+    assert fams["orechain_p2p_received_bytes"].value() == 2_500
     assert fams["orechain_height"].value() == 7
     assert fams["orechain_peers"].value() == 2
     assert fams["orechain_mempool_txs"].value() == 4
