@@ -123,10 +123,14 @@ class Network:
             except (TxFormatError, TypeError):
                 return Verdict.INVALID
         fresh = [tx for tx in txs if not self._known(tx)]
+        height = self.ledger.height
         await self.ledger.preverify(fresh)
+        # Admitted by another path, or (only if a block was committed) final, while this
+        # batch was being verified.
+        moved = self.ledger.height != height
         admitted, refused = [], False
         for tx in fresh:
-            if self._known(tx):        # admitted while this batch was being verified
+            if tx.tx_id in self.mempool or (moved and self._known(tx)):
                 continue
             try:
                 self.ledger.check_tx(tx)

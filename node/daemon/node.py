@@ -90,11 +90,13 @@ class Node:
         if status != "unknown":
             return status
         if tx.tx_id not in self.mempool:
+            height = self.ledger.height
             await self.ledger.preverify([tx])
             # A block carrying it may have been committed while the signature was checked.
-            status, *_ = self.ledger.tx_status(tx.tx_id)
-            if status != "unknown":
-                return status
+            if self.ledger.height != height:
+                status, *_ = self.ledger.tx_status(tx.tx_id)
+                if status != "unknown":
+                    return status
         if tx.tx_id in self.mempool:    # possibly relayed by a peer while verifying
             await self._durable.wait()  # it may have arrived a moment ago, not yet synced
             return "pending"

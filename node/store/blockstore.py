@@ -52,6 +52,7 @@ class BlockStore:
         self.path.mkdir(parents=True, exist_ok=True)
         self._write_failed = False
         self._reads: dict[bytes, bytes | None] = {}
+        self._head: tuple[int, bytes] | None = None     # read often; written only here
         self._scans: dict[bytes, list[tuple[bytes, bytes]]] = {}
         self._writes = 0                # bumped by every write; a read that spans one
                                         # is not remembered
@@ -180,11 +181,13 @@ class BlockStore:
     # --- blocks ----------------------------------------------------------------
 
     def head(self) -> tuple[int, bytes]:
-        raw = self._db.get(keys.META_HEAD)
-        if raw is None:
-            raise StoreError("database has no genesis; the node initialises it at start")
-        height, block_hash = codec.decode(raw)
-        return height, block_hash
+        if self._head is None:
+            raw = self._db.get(keys.META_HEAD)
+            if raw is None:
+                raise StoreError("database has no genesis; the node initialises it at start")
+            height, block_hash = codec.decode(raw)
+            self._head = (height, block_hash)
+        return self._head
 
     def commit_block(self, block: Block, commit: Commit, results: list[TxResult],
                      state: Overlay) -> None:
@@ -205,6 +208,7 @@ class BlockStore:
             batch.put(keys.META_HEAD, codec.encode([block.height, block.hash]))
 
         self._write(fill)
+        self._head = (block.height, block.hash)
 
     def _write(self, fill, sync: bool = True) -> None:  # type: ignore[no-untyped-def]
         with self._writing() as db, db.write_batch(transaction=True, sync=sync) as batch:
