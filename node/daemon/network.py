@@ -291,9 +291,9 @@ class Network:
                 pending = asyncio.ensure_future(self._sync_batch(node_key, start))
                 await asyncio.sleep(0)          # let the request leave before executing
                 for item in items:
+                    if asked <= _claimed_height(item) <= self.ledger.height:
+                        continue                # arrived meanwhile by consensus or gossip
                     block, commit = _decode_final(item, self.mempool.get)
-                    if asked <= block.height <= self.ledger.height:
-                        continue                # arrived meanwhile by gossip
                     if block.height != self.ledger.height + 1:
                         raise ValueError("sync reply out of order")
                     self._apply_final(block, commit)
