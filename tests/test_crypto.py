@@ -65,8 +65,8 @@ def test_cache_keeps_successes_only():
     sig = key.sign(b"m")
     assert cache.verify(key.public_key, b"m", sig)
     assert cache.verify(key.public_key, b"m", sig)
-    assert cache.hits == 1
+    assert cache.hits == 1 and cache.verified == 1
     bad = bytes(64)
     assert not cache.verify(key.public_key, b"m", bad)
     assert not cache.verify(key.public_key, b"m", bad)
-    assert cache.hits == 1
+    assert cache.hits == 1 and cache.verified == 3      # a failure is checked each time

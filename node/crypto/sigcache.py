@@ -26,11 +26,19 @@ class VerifiedCache:
         self.verified = 0
 
     def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        # The common case at admission (the batch check ran first) is a hit: answer it
+        # without building the lists of verify_many.
+        key = _cache_key(public_key, message, signature)
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                self.hits += 1
+                return True
         return self.verify_many([(public_key, message, signature)])[0]
 
     def verify_many(self, items: Sequence[SignedItem]) -> list[bool]:
         """One verdict per item, checking only those not verified before."""
-        keys = [hashlib.sha256(pk + sig + msg).digest() for pk, msg, sig in items]
+        keys = [_cache_key(pk, msg, sig) for pk, msg, sig in items]
         with self._lock:
             misses = [i for i, key in enumerate(keys) if key not in self._seen]
             for key in keys:
@@ -48,3 +56,7 @@ class VerifiedCache:
             while len(self._seen) > self._capacity:
                 self._seen.popitem(last=False)
         return verdicts
+
+
+def _cache_key(public_key: bytes, message: bytes, signature: bytes) -> bytes:
+    return hashlib.sha256(public_key + signature + message).digest()
