@@ -38,6 +38,14 @@ def relaying(node: PeerManager, counts: Counter, *, want_timeout: float = 2.0,
     return gossip, announcer
 
 
+async def relaying_net(dials: dict[int, tuple[int, ...]]) -> tuple[
+        list[PeerManager], list[Counter], list[tuple[Gossip, Announcer]]]:
+    """`linked` nodes relaying TX by offers, with the count of each message they took."""
+    nodes = await linked(dials)
+    counts = [Counter() for _ in nodes]
+    return nodes, counts, [relaying(n, k) for n, k in zip(nodes, counts, strict=True)]
+
+
 async def stop(nodes: list[PeerManager]) -> None:
     for node in nodes:
         await node.stop()
@@ -45,9 +53,7 @@ async def stop(nodes: list[PeerManager]) -> None:
 
 def test_a_relay_offers_and_the_node_beyond_pulls() -> None:
     async def scenario():
-        nodes = await linked({0: (), 1: (0,), 2: (1,)})    # a - b - c
-        counts = [Counter() for _ in nodes]
-        gossips = [relaying(n, k) for n, k in zip(nodes, counts, strict=True)]
+        nodes, counts, gossips = await relaying_net({0: (), 1: (0,), 2: (1,)})    # a - b - c
         assert len(nodes[0].encode(Channel.TX, BIG)) >= OFFER_MIN_BYTES
         gossips[0][0].publish(BIG)
         mid = message_id(BIG)
@@ -62,9 +68,7 @@ def test_a_relay_offers_and_the_node_beyond_pulls() -> None:
 
 def test_in_a_triangle_relayed_copies_are_offers_not_payloads() -> None:
     async def scenario():
-        nodes = await linked({0: (), 1: (0,), 2: (0, 1)})
-        counts = [Counter() for _ in nodes]
-        gossips = [relaying(n, k) for n, k in zip(nodes, counts, strict=True)]
+        nodes, counts, gossips = await relaying_net({0: (), 1: (0,), 2: (0, 1)})
         gossips[0][0].publish(BIG)
         mid = message_id(BIG)
         await eventually(lambda: counts[1][mid] == 1 and counts[2][mid] == 1)
@@ -80,9 +84,7 @@ def test_in_a_triangle_relayed_copies_are_offers_not_payloads() -> None:
 
 def test_small_messages_still_flood() -> None:
     async def scenario():
-        nodes = await linked({0: (), 1: (0,), 2: (0, 1)})
-        counts = [Counter() for _ in nodes]
-        gossips = [relaying(n, k) for n, k in zip(nodes, counts, strict=True)]
+        nodes, counts, gossips = await relaying_net({0: (), 1: (0,), 2: (0, 1)})
         gossips[0][0].publish(b"vote")
         mid = message_id(b"vote")
         # b and c relay the small message whole to each other: each gets a second copy.
