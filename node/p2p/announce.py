@@ -28,8 +28,9 @@ WANT_TIMEOUT = 2.0
 MAX_WANTS = 8_192
 """Ids being fetched at once; HAVEs beyond it are left to later offers or sync."""
 MAX_WANTS_PER_PEER = 512
-KEPT_BYTES = 32 << 20
-"""Encoded messages kept to answer WANTs, oldest dropped first."""
+KEPT_BYTES = 8 << 20
+"""Encoded messages kept to answer WANTs, oldest dropped first: many seconds of a busy
+network's offers, far longer than a WANT takes to arrive."""
 MAX_IDS_PER_MESSAGE = 1_024
 MESSAGE_ID_SIZE = 32
 
