@@ -91,9 +91,8 @@ class Announcer:
     def _flush_offers(self) -> None:
         offers, self._offers = self._offers, []
         for key in self._manager.connected_keys():
-            entries = [entry for entry, exclude in offers if key not in exclude]
-            for start in range(0, len(entries), MAX_IDS_PER_MESSAGE):
-                self._manager.send(key, Channel.HAVE, entries[start:start + MAX_IDS_PER_MESSAGE])
+            self._send(key, Channel.HAVE,
+                       [entry for entry, exclude in offers if key not in exclude])
 
     async def _on_want(self, sender: bytes, payload: Any) -> None:
         for channel, message_id, _ in _entries(payload, with_hint=False):
@@ -137,8 +136,11 @@ class Announcer:
     def _flush_asks(self) -> None:
         asks, self._asks = self._asks, {}
         for key, entries in asks.items():
-            for start in range(0, len(entries), MAX_IDS_PER_MESSAGE):
-                self._manager.send(key, Channel.WANT, entries[start:start + MAX_IDS_PER_MESSAGE])
+            self._send(key, Channel.WANT, entries)
+
+    def _send(self, key: bytes, channel: Channel, entries: list[list[Any]]) -> None:
+        for start in range(0, len(entries), MAX_IDS_PER_MESSAGE):
+            self._manager.send(key, channel, entries[start:start + MAX_IDS_PER_MESSAGE])
 
     def _ask_next(self, message_id: bytes) -> None:
         want = self._wants.get(message_id)
