@@ -135,7 +135,7 @@ def add_site(ledger: Ledger, body: dict[str, Any], height: int) -> None:
         raise RuleError(f"GLN {gln} has a wrong check digit (expected "
                         f"{gln_check_digit(gln[:12])})")
     # A GLN names one place: EPCIS documents locate events by it.
-    holder = next((site.id for site in ledger.sites() if gln and site.gln == gln), None)
+    holder = next((site.id for site in ledger.sites() if site.gln == gln), None) if gln else None
     if holder is not None:
         raise RuleError(f"GLN {gln} is already the GLN of site {holder}")
     ledger.put_site(SiteRecord(id=body["site_id"], org=body["org_id"], kind=body["kind"],
