@@ -19,6 +19,7 @@ from node.crypto import load_key_file
 from node.daemon.bft import BftDriver
 from node.daemon.config import NodeConfig
 from node.daemon.durability import SyncBarrier
+from node.daemon.gctune import tune_for_node
 from node.daemon.ledger import Ledger, Rejected
 from node.daemon.logs import HEIGHT
 from node.daemon.mempool import Mempool, MempoolFull
@@ -208,6 +209,7 @@ class Node:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stopping.set)
         await self.start()
+        tune_for_node()
         try:
             await self._stopping.wait()
         finally:

@@ -78,7 +78,7 @@ def _encode(rec: Any) -> bytes:
     return codec.encode({k: list(v) if isinstance(v, tuple) else v for k, v in data.items()})
 
 
-def _load(raw: bytes) -> Any:
+def load_record(raw: bytes) -> Any:
     """Decode a state record. State is written only through this module with
     codec.encode and read back from our own checksummed store, so the canonical
     re-encoding check that guards untrusted input is skipped: it would cost more than
@@ -87,11 +87,11 @@ def _load(raw: bytes) -> Any:
 
 
 def _decode_into(cls: Any, raw: bytes) -> Any:
-    fields = _load(raw)
+    fields = load_record(raw)
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
-class _Decoded:
+class Decoded:
     """Typed records by their stored bytes, so a record read again is not decoded again.
 
     Applying an event reads the same few records several times (its lots before and
@@ -103,10 +103,12 @@ class _Decoded:
     """
 
     LIMIT = 1 << 14
+    every: list[Decoded] = []
 
     def __init__(self, build: Callable[[bytes], Any]) -> None:
         self._build = build
         self._items: dict[bytes, Any] = {}
+        Decoded.every.append(self)
 
     def get(self, raw: bytes) -> Any:
         found = self._items.get(raw)
@@ -124,19 +126,19 @@ class _Decoded:
         self._items.clear()
 
 
-_LOTS = _Decoded(lambda raw: Lot.from_record(_load(raw)))
-_RECORDS = _Decoded(_load)         # lot records as maps, for provenance walks
+_LOTS = Decoded(lambda raw: Lot.from_record(load_record(raw)))
+_RECORDS = Decoded(load_record)         # lot records as maps, for provenance walks
 # Lots as lot_get shows them, as compact JSON text, for answers that list thousands.
-_LOT_TEXTS = _Decoded(lambda raw: json.dumps(record_to_json(_RECORDS.get(raw)),
+_LOT_TEXTS = Decoded(lambda raw: json.dumps(record_to_json(_RECORDS.get(raw)),
                                              separators=(",", ":")))
-_ORGS = _Decoded(lambda raw: _decode_into(OrgRecord, raw))
-_SIGNERS = _Decoded(lambda raw: _decode_into(KeyRecord, raw))
-_SITES = _Decoded(lambda raw: _decode_into(SiteRecord, raw))
+_ORGS = Decoded(lambda raw: _decode_into(OrgRecord, raw))
+_SIGNERS = Decoded(lambda raw: _decode_into(KeyRecord, raw))
+_SITES = Decoded(lambda raw: _decode_into(SiteRecord, raw))
 
 
 def forget_decoded() -> None:
     """Drop every decoded record kept for reuse (a benchmark of a cold node does)."""
-    for cache in (_LOTS, _RECORDS, _LOT_TEXTS, _ORGS, _SIGNERS, _SITES):
+    for cache in Decoded.every:
         cache.forget()
 
 
@@ -170,7 +172,7 @@ class LedgerView:
         """Every key ever registered for `org_id` (active or revoked), in key order."""
         prefix = keys.signer_key(b"")
         return [k[len(prefix):] for k, raw in self.kv.iter_prefix(prefix)
-                if _load(raw)["org"] == org_id]
+                if load_record(raw)["org"] == org_id]
 
     def param(self, name: str) -> int:
         raw = self.kv.get(keys.param_key(name))
@@ -179,26 +181,32 @@ class LedgerView:
             return DEFAULT_PARAMS[name]
         if raw is None:
             raise KeyError(f"network parameter {name} is not in state")
-        value: int = _load(raw)
+        value: int = load_record(raw)
         return value
 
     def admin(self) -> AdminSet:
         raw = self.kv.get(keys.governance_key("admin"))
         if raw is None:
             raise KeyError("the admin set is not in state")
-        rec = _load(raw)
+        rec = load_record(raw)
         return AdminSet(rec["threshold"], tuple(rec["keys"]))
 
     def governance(self, name: str) -> Any:
         raw = self.kv.get(keys.governance_key(name))
-        return _load(raw) if raw is not None else None
+        return load_record(raw) if raw is not None else None
 
     def governance_items(self, name_prefix: str) -> list[tuple[str, Any]]:
         """(name, value) of every governance-namespace record whose name starts with
         `name_prefix`, in bytewise name order (licences, royalties, units, flags)."""
         prefix = keys.governance_prefix(name_prefix)
-        return [((name_prefix.encode() + key[len(prefix):-1]).decode(), _load(raw))
+        return [((name_prefix.encode() + key[len(prefix):-1]).decode(), load_record(raw))
                 for key, raw in self.kv.iter_prefix(prefix)]
+
+    def governance_values(self, name_prefix: str, decoded: Decoded) -> list[Any]:
+        """The values of governance_items as `decoded` builds them from their bytes (a
+        value read again is not decoded again), in the same order."""
+        prefix = keys.governance_prefix(name_prefix)
+        return [decoded.get(raw) for _, raw in self.kv.iter_prefix(prefix)]
 
     def governance_events(self, up_to_height: int) -> list[tuple[int, int, bytes]]:
         """(height, index, tx_id) of every accepted governance tx at or below

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from node.provenance.ledger import Ledger, LedgerView
+from node.provenance.ledger import Decoded, Ledger, LedgerView, load_record
 from node.provenance.lot import Lot
 from node.provenance.rules import EventContext, RuleError
 
@@ -85,11 +85,16 @@ def licence(view: LedgerView, licence_id: str) -> Licence | None:
 
 def licences_of(view: LedgerView, org_id: str) -> list[Licence]:
     """Every licence ever granted to `org_id`, revoked and expired ones included."""
-    return [_from_record(rec) for _, rec in view.governance_items(f"{LICENCE}{org_id}/")]
+    return view.governance_values(f"{LICENCE}{org_id}/", _LICENCES)
 
 
 def _from_record(rec: dict[str, Any]) -> Licence:
     return Licence(**{k: tuple(v) if isinstance(v, list) else v for k, v in rec.items()})
+
+
+# Every register_lot reads its mine's licences twice (the licence check and the
+# capacity watch); Licence is frozen, so the decoded ones are shared.
+_LICENCES = Decoded(lambda raw: _from_record(load_record(raw)))
 
 
 # --- governance actions -----------------------------------------------------------------
