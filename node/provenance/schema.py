@@ -51,14 +51,33 @@ class EventFormatError(ValueError):
     """A tx body does not have the shape its kind requires."""
 
 
-Check = Callable[[Any, str], None]
+class _Bad(Exception):
+    """A field check failed. The check knows only the problem; each container the error
+    passes through adds the field's place, so a path is built only for a failure (every
+    event passes these checks at least once per node, and building every field's path
+    on the way down cost more than the checks)."""
+
+    def __init__(self, problem: str, place: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.places = [place] if place else []     # innermost first
+
+    def at(self, place: str) -> _Bad:
+        self.places.append(place)
+        return self
+
+
+Check = Callable[[Any], None]
 
 
 def validate_body(kind: str, body: Any) -> None:
     """Raise EventFormatError unless `body` is a well-formed body of `kind`."""
     if kind not in _SCHEMAS:
         raise EventFormatError(f"unknown event kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    _SCHEMAS[kind](body, "body")
+    try:
+        _SCHEMAS[kind](body)
+    except _Bad as bad:
+        raise EventFormatError(f"body{''.join(reversed(bad.places))}: {bad.problem}") from None
 
 
 _WELL_FORMED: dict[bytes, None] = {}     # ids of txs whose bodies passed
@@ -93,10 +112,8 @@ def lots_named(kind: str, body: Mapping[str, Any]) -> list[str]:
 
 
 # --- field checks -------------------------------------------------------------------
-
-def _fail(path: str, problem: str) -> EventFormatError:
-    return EventFormatError(f"{path}: {problem}")
-
+# Each check takes the common case first (a plain int in range, a str that matches) and
+# returns; anything else falls through to the checks that name the problem.
 
 def _type_name(value: Any) -> str:
     return {bool: "boolean", int: "integer", float: "a decimal number", str: "string",
@@ -104,57 +121,66 @@ def _type_name(value: Any) -> str:
 
 
 def integer(lo: int, hi: int, unit: str) -> Check:
-    def check(value: Any, path: str) -> None:
+    def check(value: Any) -> None:
+        if type(value) is int and lo <= value <= hi:
+            return
         if isinstance(value, float):
-            raise _fail(path, f"decimals are not allowed; give a whole number of {unit}")
+            raise _Bad(f"decimals are not allowed; give a whole number of {unit}")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(path, f"must be an integer number of {unit}, got {_type_name(value)}")
+            raise _Bad(f"must be an integer number of {unit}, got {_type_name(value)}")
         if not lo <= value <= hi:
-            raise _fail(path, f"must be between {lo} and {hi} {unit}, got {value}")
+            raise _Bad(f"must be between {lo} and {hi} {unit}, got {value}")
     return check
 
 
 def text(max_len: int, min_len: int = 1) -> Check:
-    def check(value: Any, path: str) -> None:
+    def check(value: Any) -> None:
         if not isinstance(value, str):
-            raise _fail(path, f"must be a string, got {_type_name(value)}")
+            raise _Bad(f"must be a string, got {_type_name(value)}")
         if not min_len <= len(value) <= max_len:
-            raise _fail(path, f"must be {min_len} to {max_len} characters, got {len(value)}")
+            raise _Bad(f"must be {min_len} to {max_len} characters, got {len(value)}")
         if not value.isprintable():
-            raise _fail(path, "must not contain control characters (newlines, tabs, ...)")
+            raise _Bad("must not contain control characters (newlines, tabs, ...)")
     return check
 
 
 def pattern(regex: re.Pattern[str], what: str) -> Check:
-    def check(value: Any, path: str) -> None:
-        if not isinstance(value, str) or not regex.match(value):
-            raise _fail(path, f"{value!r} is not {what}")
+    match = regex.match
+
+    def check(value: Any) -> None:
+        if not isinstance(value, str) or not match(value):
+            raise _Bad(f"{value!r} is not {what}")
     return check
 
 
 def one_of(choices: frozenset[str] | tuple[str, ...], what: str) -> Check:
-    def check(value: Any, path: str) -> None:
-        if not isinstance(value, str) or value not in choices:
+    known = frozenset(choices)
+
+    def check(value: Any) -> None:
+        if not isinstance(value, str) or value not in known:
             shown = ", ".join(sorted(choices)) if len(choices) <= 12 else f"a valid {what}"
-            raise _fail(path, f"{value!r} is not a known {what} (expected {shown})")
+            raise _Bad(f"{value!r} is not a known {what} (expected {shown})")
     return check
 
 
 def list_of(item: Check, lo: int, hi: int, *, distinct: bool = False,
             key: Callable[[Any], Any] | None = None) -> Check:
-    def check(value: Any, path: str) -> None:
+    def check(value: Any) -> None:
         if not isinstance(value, list):
-            raise _fail(path, f"must be a list, got {_type_name(value)}")
+            raise _Bad(f"must be a list, got {_type_name(value)}")
         if not lo <= len(value) <= hi:
-            raise _fail(path, f"must have {lo} to {hi} entries, got {len(value)}")
+            raise _Bad(f"must have {lo} to {hi} entries, got {len(value)}")
         for i, entry in enumerate(value):
-            item(entry, f"{path}[{i}]")
+            try:
+                item(entry)
+            except _Bad as bad:
+                raise bad.at(f"[{i}]") from None
         if distinct:
             seen: set[Any] = set()
             for entry in value:
                 k = key(entry) if key else entry
                 if k in seen:
-                    raise _fail(path, f"{k!r} appears more than once")
+                    raise _Bad(f"{k!r} appears more than once")
                 seen.add(k)
     return check
 
@@ -163,37 +189,52 @@ def record(required: dict[str, Check], optional: dict[str, Check] | None = None)
     """An object with exactly these fields: unknown fields are refused, not ignored,
     so a typo (`mass_kg`) is caught before it is signed into the chain forever."""
     optional = optional or {}
+    must = frozenset(required)
+    allowed = must | frozenset(optional)
+    fields = (*required.items(), *optional.items())
 
-    def check(value: Any, path: str) -> None:
+    def check(value: Any) -> None:
         if not isinstance(value, dict):
-            raise _fail(path, f"must be an object, got {_type_name(value)}")
+            raise _Bad(f"must be an object, got {_type_name(value)}")
+        names = value.keys()
+        if not (names >= must and names <= allowed):
+            _refuse_fields(value)
+        for name, field_check in fields:
+            if name in value:
+                try:
+                    field_check(value[name])
+                except _Bad as bad:
+                    raise bad.at(f".{name}") from None
+
+    def _refuse_fields(value: dict[Any, Any]) -> None:
         missing = [f for f in required if f not in value]
         if missing:
-            raise _fail(path, f"missing field(s): {', '.join(missing)}")
+            raise _Bad(f"missing field(s): {', '.join(missing)}")
         unknown = sorted(f for f in value if f not in required and f not in optional)
-        if unknown:
-            allowed = ", ".join([*required, *optional])
-            raise _fail(path, f"unknown field(s): {', '.join(map(str, unknown))} "
-                              f"(allowed: {allowed})")
-        for name, field_check in (*required.items(), *optional.items()):
-            if name in value:
-                field_check(value[name], f"{path}.{name}")
+        allowed_text = ", ".join([*required, *optional])
+        raise _Bad(f"unknown field(s): {', '.join(map(str, unknown))} "
+                   f"(allowed: {allowed_text})")
     return check
 
 
-def _composition(value: Any, path: str) -> None:
+def _composition(value: Any) -> None:
     if not isinstance(value, dict):
-        raise _fail(path, f"must be an object of element symbol -> ppm, got {_type_name(value)}")
+        raise _Bad(f"must be an object of element symbol -> ppm, got {_type_name(value)}")
     if len(value) > MAX_CHILDREN:
-        raise _fail(path, f"at most {MAX_CHILDREN} elements, got {len(value)}")
-    ppm = integer(1, PPM, "ppm")
+        raise _Bad(f"at most {MAX_CHILDREN} elements, got {len(value)}")
     for element, grade in value.items():
         if element not in ELEMENTS:
-            raise _fail(path, f"{element!r} is not an element symbol (e.g. Cu, Sb, Nd)")
-        ppm(grade, f"{path}.{element}")
+            raise _Bad(f"{element!r} is not an element symbol (e.g. Cu, Sb, Nd)")
+        try:
+            _ppm(grade)
+        except _Bad as bad:
+            raise bad.at(f".{element}") from None
     total = sum(value.values())
     if total > PPM:
-        raise _fail(path, f"grades sum to {total} ppm, more than the whole lot ({PPM} ppm)")
+        raise _Bad(f"grades sum to {total} ppm, more than the whole lot ({PPM} ppm)")
+
+
+_ppm = integer(1, PPM, "ppm")
 
 
 # --- field vocabulary -----------------------------------------------------------------
@@ -221,21 +262,21 @@ approvals = list_of(record({"key": public_key,
 def _one_subject(check: Check) -> Check:
     """An attest names exactly one subject: a lot, or an account (an org, e.g. the KYC
     attestation that admits an investor to hold units)."""
-    def subject(value: Any, path: str) -> None:
+    def subject(value: Any) -> None:
         if isinstance(value, dict) and ("lot_id" in value) == ("org_id" in value):
-            raise _fail(path, "must name exactly one subject: lot_id (a lot) or org_id (an "
-                              "account, e.g. the KYC attestation of an investor)")
-        check(value, path)
+            raise _Bad("must name exactly one subject: lot_id (a lot) or org_id (an "
+                       "account, e.g. the KYC attestation of an investor)")
+        check(value)
     return subject
 
 
 def _shares_within_value(check: Check) -> Check:
-    def within(value: Any, path: str) -> None:
-        check(value, path)
+    def within(value: Any) -> None:
+        check(value)
         total = sum(share["share_ppm"] for share in value["shares"])
         if total > PPM:
-            raise _fail(f"{path}.shares", f"shares sum to {total} ppm, more than the whole "
-                                          f"declared value ({PPM} ppm)")
+            raise _Bad(f"shares sum to {total} ppm, more than the whole declared value "
+                       f"({PPM} ppm)", ".shares")
     return within
 
 
