@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from node.provenance.ledger import Decoded, Ledger, LedgerView, load_record
 from node.provenance.lot import Lot
@@ -125,8 +125,7 @@ def revoke(ledger: Ledger, body: dict[str, Any], height: int) -> None:
 
 # --- the activities that need a licence ---------------------------------------------------
 
-@dataclass(frozen=True)
-class Activity:
+class Activity(NamedTuple):
     org: str
     role: str
     site: str | None

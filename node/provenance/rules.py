@@ -10,8 +10,7 @@ node.provenance.schema; the signer's key and org have passed admission.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from node.provenance import mass
 from node.provenance.ledger import Ledger, OrgRecord, SiteRecord
@@ -22,8 +21,9 @@ class RuleError(ValueError):
     """The event breaks a lifecycle rule; the message says which and what to do."""
 
 
-@dataclass(frozen=True)
-class EventContext:
+class EventContext(NamedTuple):
+    # A named tuple rather than a frozen dataclass: one is built for every event, and
+    # a frozen dataclass sets each field through object.__setattr__ (2 us an event).
     ledger: Ledger
     org: OrgRecord          # the signer's org
     kind: str
@@ -126,8 +126,8 @@ def _consume(ctx: EventContext, lot: Lot, children: list[str]) -> None:
 
 
 def _create(ctx: EventContext, **fields: Any) -> Lot:
-    lot = Lot(holder=ctx.org.id, status=ACTIVE, created_height=ctx.height,
-              created_ms=ctx.time_ms, updated_height=ctx.height, **fields)
+    lot = Lot.new(holder=ctx.org.id, status=ACTIVE, created_height=ctx.height,
+                  created_ms=ctx.time_ms, updated_height=ctx.height, **fields)
     ctx.ledger.put_lot(lot)
     return lot
 
