@@ -39,18 +39,21 @@ def admitted_org(ledger: LedgerView, chain_id: str, tx: Tx) -> OrgRecord:
     except EventFormatError as exc:
         raise AdmissionError(f"{tx.kind} {exc}") from None
     key = ledger.signer(tx.signer)
-    short = tx.signer.hex()[:16]
     if key is None:
-        raise AdmissionError(f"signer key {short}… is not registered on this network "
+        raise AdmissionError(f"signer key {_short(tx)}… is not registered on this network "
                              "(the admin board registers keys with gov_add_key)")
     if not key.active:
-        raise AdmissionError(f"signer key {short}… of {key.org} was revoked at height "
+        raise AdmissionError(f"signer key {_short(tx)}… of {key.org} was revoked at height "
                              f"{key.revoked_height}: {key.revoked_reason}")
     org = ledger.org(key.org)
     if org is None or not org.active:
         when = f" at height {org.revoked_height}: {org.revoked_reason}" if org else ""
-        raise AdmissionError(f"org {key.org} of signer key {short}… was revoked{when}")
+        raise AdmissionError(f"org {key.org} of signer key {_short(tx)}… was revoked{when}")
     return org
+
+
+def _short(tx: Tx) -> str:
+    return tx.signer.hex()[:16]
 
 
 def admit_reporter(genesis: Genesis, tx: Tx) -> None:
@@ -64,4 +67,4 @@ def admit_reporter(genesis: Genesis, tx: Tx) -> None:
         raise AdmissionError(f"{tx.kind} {exc}") from None
     if tx.signer not in {n.node_key for n in genesis.nodes}:
         raise AdmissionError(f"evidence must be reported by a node of the registry; "
-                             f"{tx.signer.hex()[:16]}… is not one")
+                             f"{_short(tx)}… is not one")

@@ -38,7 +38,16 @@ class Tx:
     nonce: int
     signature: bytes = field(default=b"")
 
-    def __post_init__(self) -> None:
+    def __init__(self, chain_id: str, kind: str, body: dict[str, Any], signer: bytes,
+                 nonce: int, signature: bytes = b"") -> None:
+        # Written instead of generated: the frozen dataclass's __init__ sets each field
+        # through object.__setattr__, and every node builds a Tx for every event it
+        # decodes. The fields are still set once, here, and checked at once.
+        self.__dict__.update(chain_id=chain_id, kind=kind, body=body, signer=signer,
+                             nonce=nonce, signature=signature)
+        self._check_fields()
+
+    def _check_fields(self) -> None:
         if not isinstance(self.chain_id, str) or not 0 < len(self.chain_id) <= 64:
             raise TxFormatError("chain_id must be a non-empty string of at most 64 characters")
         if not isinstance(self.kind, str) or not _KIND.match(self.kind):
