@@ -37,16 +37,20 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
 def _depth(value: Any, limit: int) -> bool:
-    """True if `value` nests no deeper than `limit` (iterative: hostile input can't recurse)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+    """True if `value` nests no deeper than `limit`, a scalar inside a container counting
+    one level below it. Walked level by level over containers only (iterative: hostile
+    input can't recurse; a batch's scalars, most of its values, are not stacked)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 1
+    while level:
+        inner: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            if children and depth == limit:
+                return False         # its entries would sit deeper than the limit
+            inner += [c for c in children if isinstance(c, (dict, list))]
+        level = inner
+        depth += 1
     return True
 
 
