@@ -96,6 +96,11 @@ def validate_tx_body(tx_id: bytes, kind: str, body: Any) -> None:
     _WELL_FORMED[tx_id] = None
 
 
+def forget_well_formed() -> None:
+    """Forget which txs passed (a benchmark of a node that never saw them does)."""
+    _WELL_FORMED.clear()
+
+
 def lots_named(kind: str, body: Mapping[str, Any]) -> list[str]:
     """Every lot id a (well-formed) body of `kind` names, in body order, without repeats."""
     ids: list[str] = []
