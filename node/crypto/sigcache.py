@@ -34,11 +34,13 @@ class VerifiedCache:
                 self._seen.move_to_end(key)
                 self.hits += 1
                 return True
-        return self.verify_many([(public_key, message, signature)])[0]
+        return self._verify_keyed([key], [(public_key, message, signature)])[0]
 
     def verify_many(self, items: Sequence[SignedItem]) -> list[bool]:
         """One verdict per item, checking only those not verified before."""
-        keys = [_cache_key(pk, msg, sig) for pk, msg, sig in items]
+        return self._verify_keyed([_cache_key(pk, msg, sig) for pk, msg, sig in items], items)
+
+    def _verify_keyed(self, keys: list[bytes], items: Sequence[SignedItem]) -> list[bool]:
         with self._lock:
             misses = [i for i, key in enumerate(keys) if key not in self._seen]
             for key in keys:
