@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from benches.devnet_procs import bench_parser, emit_report
-from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
+from benches.sync import build_chain
+from benches.workload import open_ledger, single_validator_genesis
 from node import codec
 from node.provenance.ledger import forget_decoded
 from node.provenance.schema import forget_well_formed
@@ -42,13 +43,7 @@ EVENTS_PER_BLOCK = 1000
 def _chain(home: Path, blocks: int) -> list[tuple[bytes, bytes]]:
     """The stored (block, commit) encodings of a chain of `blocks` blocks in `home`."""
     genesis = single_validator_genesis()
-    ledger = open_ledger(home, genesis)
-    try:
-        stream = EventStream("REPLAY", ledger.height)
-        while ledger.height < blocks:
-            extend(ledger, list(stream.events(EVENTS_PER_BLOCK)))
-    finally:
-        ledger.store.close()
+    build_chain(home, genesis.document, blocks * EVENTS_PER_BLOCK, EVENTS_PER_BLOCK)
     # Read back from a second opening: the first opening after the build moves
     # LevelDB's log into a table, work that must not fall into a measured run.
     ledger = open_ledger(home, genesis)

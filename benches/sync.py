@@ -37,7 +37,7 @@ def build_chain(chain_dir: Path, genesis_doc: dict[str, Any], events: int,
                 block: int) -> float:
     """Commit `events` events in blocks of `block`; return the seconds it took."""
     ledger = open_ledger(chain_dir, Genesis.from_json(genesis_doc))
-    stream = EventStream("SYNC", 0)
+    stream = EventStream("SYNC", ledger.height)   # a resumed chain gets fresh lot ids
     start = time.monotonic()
     try:
         while ledger.height * block < events:

@@ -21,3 +21,9 @@ def test_replay_applies_every_block_and_refuses_one_out_of_order(tmp_path: Path)
     assert len(finals) == 2 and replay(finals) > 0
     with pytest.raises(InvalidBlock):
         replay(finals[1:])              # height 2 on a fresh ledger
+
+
+def test_a_kept_chain_is_extended_with_fresh_lot_ids(tmp_path: Path) -> None:
+    assert len(_chain(tmp_path, 1)) == 1
+    finals = _chain(tmp_path, 2)      # a repeated lot id would be refused, and raise
+    assert len(finals) == 2 and replay(finals) > 0
