@@ -36,6 +36,7 @@ from benches.load_client import ClientPlan, run_client
 from benches.procstat import ProcSample, sample
 from benches.workload import EventStream
 from node.crypto import verify_many
+from node.rpc.server import MAX_BATCH
 
 DRAIN_SECONDS = 30.0
 
@@ -222,6 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.batch % 2:
         p.error("--batch must be even: each register_lot travels with its assay")
+    if args.batch > MAX_BATCH:
+        p.error(f"--batch {args.batch}: a node takes at most {MAX_BATCH} calls per batch")
     return args
 
 

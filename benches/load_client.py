@@ -50,7 +50,7 @@ class Connections:
         self._targets = [urlsplit(u) for u in urls]
         self._conns: dict[int, http.client.HTTPConnection] = {}
 
-    def post(self, index: int, body: bytes) -> list[dict]:
+    def post(self, index: int, body: bytes) -> list[dict] | dict:
         target = self._targets[index]
         for attempt in (1, 2):
             conn = self._conns.get(index)
@@ -91,6 +91,10 @@ def run_client(plan: ClientPlan) -> None:
             replies = conns.post((n + plan.stream) % len(plan.rpc_urls), body)
         except (OSError, http.client.HTTPException) as exc:
             errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + len(tx_ids)
+            continue
+        if isinstance(replies, dict):  # the whole request refused (e.g. a batch too long)
+            message = replies["error"]["message"][:80]
+            errors[message] = errors.get(message, 0) + len(tx_ids)
             continue
         for reply in replies:
             if "result" in reply:
