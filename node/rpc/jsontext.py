@@ -27,9 +27,14 @@ class JsonText:
         return b"".join(self.parts)
 
 
+# One encoder for every reply: json.dumps with any non-default option builds a new
+# encoder per call, a third of the time of a small reply.
+_COMPACT_ENCODER = json.JSONEncoder(separators=COMPACT)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, as every reply is written."""
-    return json.dumps(value, separators=COMPACT)
+    return _COMPACT_ENCODER.encode(value)
 
 
 def reply_body(body: Any) -> bytes:
