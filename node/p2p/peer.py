@@ -27,6 +27,7 @@ from node.p2p.sendqueue import SendQueue
 log = logging.getLogger("orechain.p2p")
 
 PING_MESSAGE = encode_message(Channel.PING, b"")
+WRITE_BATCH_BYTES = 64 * 1024
 UNSOLICITED_RESPONSE_PENALTY = 20
 
 
@@ -172,15 +173,18 @@ class Peer:
 
     async def _write_loop(self) -> None:
         while True:
-            try:
-                async with asyncio.timeout(self._config.ping_interval):
-                    await self._queue.wait()
-            except TimeoutError:
-                await self.link.send(PING_MESSAGE)
-                continue
-            message = self._queue.pop()
-            if message is not None:
-                await self.link.send(message)
+            if not len(self._queue):
+                try:
+                    async with asyncio.timeout(self._config.ping_interval):
+                        await self._queue.wait()
+                except TimeoutError:
+                    await self.link.send(PING_MESSAGE)
+                    continue
+            # What queued meanwhile goes out together, up to a bound, so a message of a
+            # higher priority that arrives during the write waits for little.
+            messages = self._queue.pop_up_to(WRITE_BATCH_BYTES)
+            if messages:
+                await self.link.send_many(messages)
 
     async def _read_loop(self) -> None:
         while True:

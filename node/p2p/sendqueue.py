@@ -100,6 +100,19 @@ class SendQueue:
                 return message
         return None
 
+    def pop_up_to(self, max_bytes: int) -> list[bytes]:
+        """Waiting messages in priority order, stopping once `max_bytes` are taken
+        (at least one message if any waits, however large)."""
+        taken: list[bytes] = []
+        size = 0
+        while size < max_bytes:
+            message = self.pop()
+            if message is None:
+                break
+            taken.append(message)
+            size += len(message)
+        return taken
+
     async def wait(self) -> None:
         """Return once a message is waiting (it is taken with `pop`)."""
         while not len(self):

@@ -192,6 +192,23 @@ def test_handshake_links_two_nodes_both_ways() -> None:
     asyncio.run(scenario())
 
 
+def test_messages_written_together_arrive_as_separate_frames_in_order() -> None:
+    async def scenario():
+        a, b = await _pair(KEYS[0], KEYS[1])
+        assert isinstance(a, SecretLink) and isinstance(b, SecretLink)
+        messages = [bytes([n]) * (n * 997 + 1) for n in range(40)]
+        await a.send_many(messages)
+        await a.send(b"after")
+        assert [await b.recv() for _ in range(41)] == [*messages, b"after"]
+        assert a.sent_bytes == b.received_bytes
+        with pytest.raises(ValueError, match="never empty"):
+            await a.send_many([b"x", b""])
+        await a.close()
+        await b.close()
+
+    asyncio.run(scenario())
+
+
 def test_unregistered_key_is_refused_during_handshake() -> None:
     async def scenario():
         dialled, accepted = await _pair(OUTSIDER, KEYS[1])

@@ -29,6 +29,16 @@ def test_queue_serves_by_priority_then_fifo() -> None:
     assert [queue.pop() for _ in range(5)] == [b"vote", b"block", b"tx1", b"tx2", None]
 
 
+def test_pop_up_to_takes_by_priority_until_the_byte_bound() -> None:
+    queue = SendQueue(limits(10))
+    queue.put(Channel.TX, b"t" * 5)
+    queue.put(Channel.BLOCK, b"b" * 50)
+    queue.put(Channel.CONSENSUS, b"v" * 4)
+    assert queue.pop_up_to(8) == [b"v" * 4, b"b" * 50]   # past the bound by the last one
+    assert queue.pop_up_to(1) == [b"t" * 5]               # one, however large
+    assert queue.pop_up_to(100) == [] and len(queue) == 0
+
+
 def test_full_tx_queue_drops_but_consensus_overflow_raises() -> None:
     queue = SendQueue(limits(2))
     assert queue.put(Channel.TX, b"1") and queue.put(Channel.TX, b"2")
