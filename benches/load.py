@@ -134,21 +134,33 @@ def _drive(args: argparse.Namespace, home: Path, nodes: list[NodeProc],
     while time.monotonic() < drain_until and any(t not in watcher.final_at for t in submitted):
         time.sleep(0.2)
     watcher.stop()
+    settled = _snapshot(nodes)
     verify_after = verify_seconds()
-    return _report(args, nodes, watcher, submitted, errors, max_lag, before, after,
+    return _report(args, nodes, watcher, submitted, errors, max_lag, (before, after, settled),
                    start_at, end_at, min(verify_before, verify_after))
 
 
-def _snapshot(nodes: list[NodeProc]) -> dict[str, tuple[ProcSample, int]]:
-    """Each node's CPU and memory, and the bytes it has sent to peers."""
-    return {n.name: (sample(n.proc.pid), n.rpc.call("node_status")["p2p_bytes"]["sent"])
-            for n in nodes if n.proc}
+Snapshot = dict[str, tuple[ProcSample, int, int]]
+
+
+def _snapshot(nodes: list[NodeProc]) -> Snapshot:
+    """Each node's CPU and memory, the bytes it has sent to peers, and the Ed25519
+    checks it has run."""
+    snapshot = {}
+    for n in nodes:
+        if n.proc:
+            status = n.rpc.call("node_status")
+            snapshot[n.name] = (sample(n.proc.pid), status["p2p_bytes"]["sent"],
+                                status["signatures"]["verified"])
+    return snapshot
 
 
 def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatcher,
             submitted: dict[str, float], errors: dict[str, int], max_lag: float,
-            before: dict[str, tuple[ProcSample, int]], after: dict[str, tuple[ProcSample, int]],
+            snapshots: tuple[Snapshot, Snapshot, Snapshot],
             start_at: float, end_at: float, verify_s: float) -> dict[str, Any]:
+    """`snapshots`: at the window's start and end, and once the drain is over."""
+    before, after, settled = snapshots
     final_in_window = sum(1 for t in watcher.final_at.values() if start_at <= t <= end_at)
     latencies = [watcher.final_at[t] - s for t, s in submitted.items() if t in watcher.final_at]
     window_blocks = [b for b in watcher.blocks if start_at <= b[1] <= end_at]
@@ -193,6 +205,11 @@ def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatch
                                                 / args.duration, 1),
                            "p2p_sent_kib_per_s": round((after[n.name][1] - before[n.name][1])
                                                        / 1024 / args.duration, 1),
+                           # Each event's signature is checked once per node, when
+                           # the node admits it; votes and certificates add a little.
+                           "ed25519_checks_per_event": round(
+                               (settled[n.name][2] - before[n.name][2])
+                               / max(1, len(submitted)), 2),
                            "rss_mib": round(after[n.name][0].rss_kib / 1024, 1),
                            "peak_rss_mib": round(after[n.name][0].hwm_kib / 1024, 1),
                            "height": n.rpc.call("chain_head")["height"]}

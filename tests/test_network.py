@@ -79,6 +79,9 @@ def test_events_to_different_nodes_end_final_in_one_order_everywhere(net):
     assert status["p2p_bytes"]["sent"] >= sum(p["sent_bytes"] for p in status["peers"]) > 0
     assert status["p2p_bytes"]["received"] >= sum(p["received_bytes"]
                                                   for p in status["peers"]) > 0
+    # Every node checked the 12 events' signatures (and votes) and met them again from
+    # its cache when the blocks carrying them were applied.
+    assert status["signatures"]["verified"] >= 12 and status["signatures"]["cache_hits"] > 0
 
 
 def test_one_validator_down_chain_goes_on_two_down_it_halts_restart_catches_up(net):

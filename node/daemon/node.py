@@ -78,10 +78,14 @@ class Node:
         self.metrics.bind(height=lambda: self.ledger.height, peers=lambda: len(self.peers.peers()),
                           mempool_size=lambda: len(self.mempool),
                           peer_heights=lambda: self.network.peer_heights.values(),
-                          traffic=self.peers.traffic)
+                          traffic=self.peers.traffic,
+                          signatures=self._signature_counts)
         HEIGHT.height = lambda: self.ledger.height
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
+
+    def _signature_counts(self) -> tuple[int, int]:
+        return self.ledger.signatures.verified, self.ledger.signatures.hits
 
     # --- the submit path ------------------------------------------------------------
 
@@ -169,6 +173,10 @@ class Node:
             "clock_skew_ms": self.driver.clock.skew_estimate_ms() if self.driver else None,
             "clock_suspect": self.driver.clock.own_clock_suspect() if self.driver else False,
             "mempool_size": len(self.mempool),
+            # Ed25519 checks run (events, votes, certificates) and those the cache of
+            # verified signatures answered instead: each signature is checked once.
+            "signatures": dict(zip(("verified", "cache_hits"), self._signature_counts(),
+                                   strict=True)),
             "rpc": f"http://{self.config.rpc_host}:{self.config.rpc_port}/rpc",
         }
 

@@ -46,6 +46,12 @@ class NodeMetrics:
                                 "Bytes sent to peers since the node started (frames on the wire).")
         self.p2p_received = r.gauge("orechain_p2p_received_bytes",
                                     "Bytes received from peers since the node started.")
+        self.signatures_verified = r.gauge(
+            "orechain_signatures_verified",
+            "Ed25519 signatures checked since the node started (events, votes, certificates).")
+        self.signature_cache_hits = r.gauge(
+            "orechain_signature_cache_hits",
+            "Signature checks answered by the cache of verified signatures since start.")
         self.blocks_final = r.counter("orechain_blocks_final_total",
                                       "Blocks this node has seen finalised since it started.")
         self.txs_final = r.counter(
@@ -68,8 +74,11 @@ class NodeMetrics:
 
     def bind(self, *, height: Callable[[], int], peers: Callable[[], int],
              mempool_size: Callable[[], int], peer_heights: Callable[[], Iterable[int]],
-             traffic: Callable[[], tuple[int, int]]) -> None:
+             traffic: Callable[[], tuple[int, int]],
+             signatures: Callable[[], tuple[int, int]]) -> None:
         """Read the live figures from the node at each scrape."""
+        self.signatures_verified.set_function(lambda: signatures()[0])
+        self.signature_cache_hits.set_function(lambda: signatures()[1])
         self.height.set_function(height)
         self.p2p_sent.set_function(lambda: traffic()[0])
         self.p2p_received.set_function(lambda: traffic()[1])

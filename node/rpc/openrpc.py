@@ -44,7 +44,8 @@ _METHODS: dict[str, tuple[str, list[tuple[str, dict[str, Any], bool]], dict[str,
                   [("height", {"type": "integer", "minimum": 1}, False),
                    ("hash", _HEX32, False)], _OBJ),
     "node_status": ("Node id, role, height, peers (with bytes sent and received), bytes sent "
-                    "to and received from peers, sync state, mempool size, version.", [],
+                    "to and received from peers, sync state, mempool size, signatures verified "
+                    "and answered from the cache, version.", [],
                     _OBJ),
     "royalty_report": ("Royalty shares of exports over a block-time period, per currency and "
                        "beneficiary, each with the export tx ids behind it.",

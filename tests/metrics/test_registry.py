@@ -162,8 +162,10 @@ def test_bind_reads_live_figures_and_heights_behind():
     node = {"height": 7, "peers": [9, 12]}
     m.bind(height=lambda: node["height"], peers=lambda: len(node["peers"]),
            mempool_size=lambda: 4, peer_heights=lambda: node["peers"],
-           traffic=lambda: (1_000, 2_500))
+           traffic=lambda: (1_000, 2_500), signatures=lambda: (31, 87))
     fams = parse(m.registry.render())
+    assert fams["orechain_signatures_verified"].value() == 31
+    assert fams["orechain_signature_cache_hits"].value() == 87
     assert fams["orechain_p2p_sent_bytes"].value() == 1_000
     assert fams["orechain_p2p_received_bytes"].value() == 2_500
     assert fams["orechain_height"].value() == 7
