@@ -53,6 +53,8 @@ class Network:
         self._on_new_tx = on_new_tx
         self.syncing = False
         self.peer_heights: dict[bytes, int] = {}
+        # Peers an idle sync probe found one block ahead, with this node's height then.
+        self._one_ahead: dict[bytes, int] = {}
         self._sync_wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._tx_outbox: list[bytes] = []
@@ -266,15 +268,26 @@ class Network:
 
     async def _sync_loop(self) -> None:
         while True:
+            woken = False
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._sync_wakeup.wait(), SYNC_IDLE_SECONDS)
+                woken = await asyncio.wait_for(self._sync_wakeup.wait(), SYNC_IDLE_SECONDS)
             self._sync_wakeup.clear()
             for info in self.peers.peers():
                 try:
-                    await self._sync_from(info.node_key)
+                    if woken or await self._worth_syncing(info.node_key):
+                        await self._sync_from(info.node_key)
                 except (P2PError, TimeoutError, InvalidBlock, ValueError) as exc:
                     log.info("sync from %s stopped: %s", info.node_key.hex()[:16], exc)
             self.syncing = False
+
+    async def _worth_syncing(self, node_key: bytes) -> bool:
+        """On an idle tick, ask a peer for its height before asking for blocks."""
+        own = self.ledger.height
+        head = await self._peer_head(node_key, own + 1)
+        fetch, remember = fetch_after_probe(own, head, self._one_ahead.pop(node_key, None))
+        if remember is not None:
+            self._one_ahead[node_key] = remember
+        return fetch
 
     async def _sync_from(self, node_key: bytes) -> None:
         """Fetch and apply batches of final blocks until the peer has no more. The next
@@ -307,13 +320,35 @@ class Network:
 
     async def _sync_batch(self, node_key: bytes, start: int) -> list[Any]:
         """The final blocks a peer sends from height `start` on (none at its head)."""
-        reply = await self.peers.request(node_key, Channel.SYNC_REQUEST, [start, SYNC_BATCH])
-        if not isinstance(reply, list) or not reply or not isinstance(reply[0], int):
-            raise ValueError("malformed sync reply")
-        self.peer_heights[node_key] = reply[0]
+        reply = await self._sync_request(node_key, start, SYNC_BATCH)
         if reply[0] >= start:
             self.syncing = True
         return reply[1:]
+
+    async def _peer_head(self, node_key: bytes, start: int) -> int:
+        """A peer's height, by a sync request for no blocks."""
+        return (await self._sync_request(node_key, start, 0))[0]
+
+    async def _sync_request(self, node_key: bytes, start: int, count: int) -> list[Any]:
+        reply = await self.peers.request(node_key, Channel.SYNC_REQUEST, [start, count])
+        if not isinstance(reply, list) or not reply or not isinstance(reply[0], int):
+            raise ValueError("malformed sync reply")
+        self.peer_heights[node_key] = reply[0]
+        return reply
+
+
+def fetch_after_probe(own: int, head: int, one_ahead_at: int | None) -> tuple[bool, int | None]:
+    """Whether to fetch blocks from a peer whose height a probe found to be `head`, this
+    node being at `own`; and the height to remember the peer as one ahead of, if any.
+
+    Two or more ahead: fetch. One ahead is normal for a moment (the peer committed a
+    height first and this node is about to): fetch only if the last probe found the
+    peer one ahead of this same height (`one_ahead_at`), so this node is stuck."""
+    if head >= own + 2:
+        return True, None
+    if head == own + 1:
+        return (True, None) if one_ahead_at == own else (False, own)
+    return False, None
 
 
 def _tx_chunks(blobs: list[bytes]) -> list[list[bytes]]:
