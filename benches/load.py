@@ -9,6 +9,10 @@ total, and watches validator-1's chain for the blocks that finalise them. Report
 sustained finalised events/s, submit -> final latency p50/p95/p99, each node's CPU
 and memory over the window, and the throughput as a fraction of the machine's
 Ed25519 verification ceiling for this topology: cores / (nodes x verify time).
+
+With `--submit-max-pending N` every node refuses new events as busy while N wait in
+its mempool; the clients send refused events again after a pause, and an event's
+latency counts from its first send.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import random
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ from benches.load_client import ClientPlan, run_client
 from benches.procstat import ProcSample, sample
 from benches.workload import EventStream
 from node.crypto import verify_many
+from node.daemon.config import NodeConfig
 from node.rpc.server import MAX_BATCH
 
 DRAIN_SECONDS = 30.0
@@ -91,6 +97,9 @@ def percentile(values: list[float], q: float) -> float:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     home = Path(args.home or tempfile.mkdtemp(prefix="orechain-load-"))
     nodes = devnet(home, args.full_nodes, args.base_port)
+    if args.submit_max_pending:
+        for n in nodes:   # the first run adds the rest of the settings to this file
+            NodeConfig(home=n.home, submit_max_pending=args.submit_max_pending).save()
     verify_before = verify_seconds()
     try:
         start_all(nodes)
@@ -121,23 +130,39 @@ def _drive(args: argparse.Namespace, home: Path, nodes: list[NodeProc],
     end_at = start_at + args.duration
     for c in clients:
         c.join(args.duration + 120)
-    submitted: dict[str, float] = {}
-    errors: dict[str, int] = {}
-    max_lag = 0.0
-    for p in plans:
-        doc = json.loads(Path(p.out_path).read_text())
-        submitted.update(doc["submitted"])
-        max_lag = max(max_lag, doc["max_lag_s"])
-        for k, v in doc["errors"].items():
-            errors[k] = errors.get(k, 0) + v
+    clients_said = ClientsSaid.read([p.out_path for p in plans])
     drain_until = time.monotonic() + DRAIN_SECONDS
-    while time.monotonic() < drain_until and any(t not in watcher.final_at for t in submitted):
+    while time.monotonic() < drain_until and any(t not in watcher.final_at
+                                                 for t in clients_said.submitted):
         time.sleep(0.2)
     watcher.stop()
     settled = _snapshot(nodes)
     verify_after = verify_seconds()
-    return _report(args, nodes, watcher, submitted, errors, max_lag, (before, after, settled),
+    return _report(args, nodes, watcher, clients_said, (before, after, settled),
                    start_at, end_at, min(verify_before, verify_after))
+
+
+@dataclass
+class ClientsSaid:
+    """The clients' reports merged: submit time of each acknowledged tx, errors, the
+    batches sent again after a node said busy, and the furthest any fell behind."""
+
+    submitted: dict[str, float]
+    errors: dict[str, int]
+    busy_retries: int
+    max_lag: float
+
+    @classmethod
+    def read(cls, paths: list[str]) -> ClientsSaid:
+        merged = cls({}, {}, 0, 0.0)
+        for path in paths:
+            doc = json.loads(Path(path).read_text())
+            merged.submitted.update(doc["submitted"])
+            merged.max_lag = max(merged.max_lag, doc["max_lag_s"])
+            merged.busy_retries += doc["busy_retries"]
+            for message, count in doc["errors"].items():
+                merged.errors[message] = merged.errors.get(message, 0) + count
+        return merged
 
 
 Snapshot = dict[str, tuple[ProcSample, int, int]]
@@ -156,11 +181,11 @@ def _snapshot(nodes: list[NodeProc]) -> Snapshot:
 
 
 def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatcher,
-            submitted: dict[str, float], errors: dict[str, int], max_lag: float,
-            snapshots: tuple[Snapshot, Snapshot, Snapshot],
+            clients_said: ClientsSaid, snapshots: tuple[Snapshot, Snapshot, Snapshot],
             start_at: float, end_at: float, verify_s: float) -> dict[str, Any]:
     """`snapshots`: at the window's start and end, and once the drain is over."""
     before, after, settled = snapshots
+    submitted = clients_said.submitted
     final_in_window = sum(1 for t in watcher.final_at.values() if start_at <= t <= end_at)
     latencies = [watcher.final_at[t] - s for t, s in submitted.items() if t in watcher.final_at]
     window_blocks = [b for b in watcher.blocks if start_at <= b[1] <= end_at]
@@ -176,12 +201,14 @@ def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatch
         "machine": {"cores": cores, "cpu": _cpu_model()},
         "topology": {"validators": sum(n.role == "validator" for n in nodes),
                      "full_nodes": sum(n.role == "full" for n in nodes),
-                     "clients": args.clients, "batch": args.batch},
+                     "clients": args.clients, "batch": args.batch,
+                     "submit_max_pending": args.submit_max_pending},
         "offered_events_per_s": args.rate,
         "duration_s": args.duration,
         "acknowledged": len(submitted),
-        "submit_errors": errors,
-        "client_max_lag_s": round(max_lag, 3),
+        "submit_errors": clients_said.errors,
+        "busy_retries": clients_said.busy_retries,
+        "client_max_lag_s": round(clients_said.max_lag, 3),
         "finalised_in_window": final_in_window,
         "finalised_events_per_s": round(rate, 1),
         "never_final": sum(1 for t in submitted if t not in watcher.final_at),
@@ -237,6 +264,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=100, help="events per JSON-RPC batch (even)")
     p.add_argument("--full-nodes", type=int, default=2)
     p.add_argument("--base-port", type=int, help="default: a free one")
+    p.add_argument("--submit-max-pending", type=int, default=0,
+                   help="each node's submit_max_pending (0: the default, no bound)")
     args = p.parse_args(argv)
     if args.batch % 2:
         p.error("--batch must be even: each register_lot travels with its assay")

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from benches.workload import EventStream
+from node.rpc.errors import NOT_ACCEPTING
+
+BUSY_PAUSE_S = 0.5  # how long a client waits before sending events a node refused as busy
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,28 @@ class ClientPlan:
     out_path: str  # where to write {tx_id hex: submit time}, errors and lag
 
 
-def _bodies(plan: ClientPlan) -> list[tuple[bytes, list[str]]]:
-    """The pre-serialised HTTP bodies of every batch, with the tx ids each carries."""
+class Batch:
+    """One batch's calls, each pre-serialised, and the tx id each submits."""
+
+    def __init__(self, calls: list[bytes], tx_ids: list[str]) -> None:
+        self.calls = calls
+        self.tx_ids = tx_ids
+
+    def body(self, ids: list[int]) -> bytes:
+        """The HTTP body of the calls with these ids (a retry sends only the refused)."""
+        return b"[" + b",".join(self.calls[i] for i in ids) + b"]"
+
+
+def _batches(plan: ClientPlan) -> list[Batch]:
     stream = EventStream(plan.tag, plan.stream)
     batches = int(plan.rate * plan.duration / plan.batch) + 1
     out = []
     for _ in range(batches):
         txs = list(stream.events(plan.batch))
-        calls = [{"jsonrpc": "2.0", "id": i, "method": "lot_submitEvent",
-                  "params": {"event": tx.to_json()}} for i, tx in enumerate(txs)]
-        out.append((json.dumps(calls).encode(), [tx.tx_id.hex() for tx in txs]))
+        calls = [json.dumps({"jsonrpc": "2.0", "id": i, "method": "lot_submitEvent",
+                             "params": {"event": tx.to_json()}}).encode()
+                 for i, tx in enumerate(txs)]
+        out.append(Batch(calls, [tx.tx_id.hex() for tx in txs]))
     return out
 
 
@@ -68,39 +83,66 @@ class Connections:
         raise AssertionError("unreachable")
 
 
+class Tally:
+    """What a client learnt: submit times of acknowledged txs, errors, retries, lag."""
+
+    def __init__(self) -> None:
+        self.submitted: dict[str, float] = {}
+        self.errors: dict[str, int] = {}
+        self.busy_retries = 0
+        self.max_lag = 0.0
+
+    def error(self, message: str, count: int = 1) -> None:
+        self.errors[message[:80]] = self.errors.get(message[:80], 0) + count
+
+    def write(self, path: str) -> None:
+        with open(path, "w") as fh:
+            json.dump({"submitted": self.submitted, "errors": self.errors,
+                       "busy_retries": self.busy_retries, "max_lag_s": self.max_lag}, fh)
+
+
 def run_client(plan: ClientPlan) -> None:
-    bodies = _bodies(plan)
+    batches = _batches(plan)
     conns = Connections(plan.rpc_urls)
     interval = plan.batch / plan.rate
-    submitted: dict[str, float] = {}
-    errors: dict[str, int] = {}
-    max_lag = 0.0
+    tally = Tally()
     while time.monotonic() < plan.start_at:
         time.sleep(0.01)
     end = plan.start_at + plan.duration
-    for n, (body, tx_ids) in enumerate(bodies):
+    for n, batch in enumerate(batches):
         due = plan.start_at + n * interval
         if due >= end:
             break
         now = time.monotonic()
         if now < due:
             time.sleep(due - now)
-        max_lag = max(max_lag, time.monotonic() - due)
-        sent_at = time.monotonic()
+        tally.max_lag = max(tally.max_lag, time.monotonic() - due)
+        _submit(conns, (n + plan.stream) % len(plan.rpc_urls), batch, end, tally)
+    tally.write(plan.out_path)
+
+
+def _submit(conns: Connections, node: int, batch: Batch, end: float, tally: Tally) -> None:
+    """Send a batch; calls a node refuses as busy are sent again after a pause, as a
+    real client would, until the run's end. A tx's submit time is the first send."""
+    sent_at = time.monotonic()
+    ids = list(range(len(batch.calls)))
+    while ids:
         try:
-            replies = conns.post((n + plan.stream) % len(plan.rpc_urls), body)
+            replies = conns.post(node, batch.body(ids))
         except (OSError, http.client.HTTPException) as exc:
-            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + len(tx_ids)
-            continue
+            tally.error(type(exc).__name__, len(ids))
+            return
         if isinstance(replies, dict):  # the whole request refused (e.g. a batch too long)
-            message = replies["error"]["message"][:80]
-            errors[message] = errors.get(message, 0) + len(tx_ids)
-            continue
+            tally.error(replies["error"]["message"], len(ids))
+            return
+        ids = []
         for reply in replies:
             if "result" in reply:
-                submitted[tx_ids[reply["id"]]] = sent_at
+                tally.submitted[batch.tx_ids[reply["id"]]] = sent_at
+            elif reply["error"]["code"] == NOT_ACCEPTING and time.monotonic() < end:
+                ids.append(reply["id"])
             else:
-                message = reply["error"]["message"][:80]
-                errors[message] = errors.get(message, 0) + 1
-    with open(plan.out_path, "w") as fh:
-        json.dump({"submitted": submitted, "errors": errors, "max_lag_s": max_lag}, fh)
+                tally.error(reply["error"]["message"])
+        if ids:
+            tally.busy_retries += 1
+            time.sleep(BUSY_PAUSE_S)

@@ -5,12 +5,14 @@ import stat
 
 import pytest
 
+from node.cli.client import RpcCallError
 from node.crypto import KeyFileError, PrivateKey, load_key_file, write_key_file
 from node.crypto.keys import key_file_is_sealed
 from node.crypto.keystore import open_seed, seal_seed
-from node.daemon.config import NodeConfig
+from node.daemon.config import ConfigError, NodeConfig
 from node.rpc.access import AccessPolicy, RateLimiter, is_loopback
-from tests.helpers import NodeProcess, devnet_doc
+from node.rpc.errors import NOT_ACCEPTING
+from tests.helpers import NodeProcess, devnet_doc, event
 
 FAST = {"opslimit": 2, "memlimit": 8 * 1024 * 1024}
 
@@ -96,3 +98,43 @@ def test_daemon_answers_429_with_a_json_rpc_error_over_its_limit(tmp_path):
         assert 200 in codes and 429 in codes
     finally:
         node.stop()
+
+
+def _lot(i: int) -> dict:
+    return {"lot_id": f"PK-SB-2026-{i:04d}", "mineral": "antimony", "form": "ore",
+            "mass_g": 500_000 + i, "site_id": "mine-2-pit-1",
+            "extracted_at_ms": 1_795_300_000_000 + i}
+
+
+def test_past_submit_max_pending_new_events_are_refused_as_busy(tmp_path):
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(json.dumps(devnet_doc()))  # one of four validators: no block is final
+    node = NodeProcess(tmp_path / "v1", genesis, "validator-1").start()
+    try:
+        node.stop()
+        config = NodeConfig.load(tmp_path / "v1")
+        config.submit_max_pending = 3
+        config.save()
+        node.start()
+        txs = [event("mine-2", "register_lot", _lot(i), nonce=i + 1) for i in range(5)]
+        for tx in txs[:3]:
+            assert node.rpc.call("lot_submitEvent", event=tx.to_json())["status"] == "pending"
+        with pytest.raises(RpcCallError, match="busy: 3 events wait") as refused:
+            node.rpc.call("lot_submitEvent", event=txs[3].to_json())
+        assert refused.value.code == NOT_ACCEPTING
+        # An event already taken is answered as before (a client's retry is idempotent).
+        assert node.rpc.call("lot_submitEvent", event=txs[0].to_json())["status"] == "pending"
+        with pytest.raises(RpcCallError, match="not known to this node"):
+            node.rpc.call("tx_get", tx_id=txs[3].tx_id.hex())     # refused: nothing kept
+        assert node.rpc.call("node_status")["mempool_size"] == 3
+    finally:
+        node.stop()
+
+
+def test_a_negative_limit_in_config_is_refused(tmp_path):
+    NodeConfig(home=tmp_path).save()
+    text = (tmp_path / "config.toml").read_text()
+    (tmp_path / "config.toml").write_text(
+        text.replace("submit_max_pending = 0", "submit_max_pending = -1"))
+    with pytest.raises(ConfigError, match="submit_max_pending must not be negative"):
+        NodeConfig.load(tmp_path)

@@ -15,6 +15,7 @@ def test_a_short_load_run_finalises_every_event_and_reports_each_node(tmp_path: 
                        "--home", str(tmp_path)])
     report = run(args)
     assert report["acknowledged"] == 200 and report["submit_errors"] == {}
+    assert report["busy_retries"] == 0 and report["topology"]["submit_max_pending"] == 0
     assert report["never_final"] == 0 and report["finalised_events_per_s"] > 0
     assert report["sampled_status"] == {"final": 200}
     assert report["latency_s"]["p50"] <= report["latency_s"]["p99"]

@@ -35,6 +35,7 @@ class NodeConfig:
     rpc_token: str = ""  # bearer token for write methods from beyond loopback
     rpc_rate_per_s: int = 2_000  # calls per second per client address (0: unlimited)
     rpc_burst: int = 10_000
+    submit_max_pending: int = 0  # busy past this many pending events (0: mempool capacity)
     org_key_file: str = ""  # the org key this node signs captured EPCIS events with
     passphrase_file: str = ""  # unlocks passphrase-protected key files at start
     log_json: bool = False
@@ -89,6 +90,8 @@ class NodeConfig:
             expected = _SETTING_TYPES[name]
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ConfigError(f"{path}: {name} must be {expected.__name__}")
+            if expected is int and value < 0:
+                raise ConfigError(f"{path}: {name} must not be negative, got {value}")
         return cls(home=Path(home), **doc)
 
     def passphrase(self) -> bytes | None:
@@ -122,6 +125,11 @@ _SETTING_HELP = {
     "rpc_token": "Bearer token required for write methods from beyond 127.0.0.1.",
     "rpc_rate_per_s": "Calls per second allowed per client address (0: no limit).",
     "rpc_burst": "Calls a client may make at once before the rate limit applies.",
+    "submit_max_pending": ("New events are refused as busy (clients retry) while this many "
+                           "wait in the mempool; 0: only its capacity of 100,000 limits. On a "
+                           "node serving many clients, a few seconds of what the network "
+                           "finalises keeps latency bounded under overload; leave 0 on a mine "
+                           "site that must take events while offline."),
     "org_key_file": "Org key used to sign EPCIS events captured through this node.",
     "passphrase_file": "File whose first line unlocks passphrase-protected key files.",
     "log_json": "Write logs as one JSON object per line.",
@@ -129,8 +137,8 @@ _SETTING_HELP = {
 _SETTING_TYPES: dict[str, type] = {
     "moniker": str, "node_key_file": str, "genesis_file": str, "rpc_host": str,
     "rpc_port": int, "p2p_host": str, "p2p_port": int, "peers": list, "rpc_token": str,
-    "rpc_rate_per_s": int, "rpc_burst": int, "org_key_file": str, "passphrase_file": str,
-    "log_json": bool,
+    "rpc_rate_per_s": int, "rpc_burst": int, "submit_max_pending": int, "org_key_file": str,
+    "passphrase_file": str, "log_json": bool,
 }
 
 

@@ -95,6 +95,7 @@ class Node:
         if status != "unknown":
             return status
         if tx.tx_id not in self.mempool:
+            self._refuse_if_busy()
             height = self.ledger.height
             await self.ledger.preverify([tx])
             # A block carrying it may have been committed while the signature was checked.
@@ -112,6 +113,16 @@ class Node:
         self.network.publish_tx(tx)
         self._wake_driver()
         return "pending"
+
+    def _refuse_if_busy(self) -> None:
+        """Past `submit_max_pending` a new event is refused before any work is spent on
+        it: the client retries later instead of waiting behind a backlog (relayed events,
+        already acknowledged elsewhere, are still taken up to the mempool's capacity)."""
+        limit = self.config.submit_max_pending
+        if limit and len(self.mempool) >= limit:
+            raise MempoolFull(f"busy: {len(self.mempool)} events wait for a block here, the "
+                              f"limit for new submissions (submit_max_pending = {limit}); "
+                              "retry in a few seconds")
 
     def _report_equivocation(self, first: Vote, second: Vote) -> None:
         """Put a validator's two conflicting votes on chain, signed with this node's key.
