@@ -61,11 +61,27 @@ def node(tmp_path_factory):
     process.stop()
 
 
-def test_capture_becomes_final_lot_events(node):
+@pytest.fixture(scope="module")
+def commissioned(node):
+    """LOT and the Digital Link lot captured and final: what the queries below read."""
     document = _document(_commission("urn:orechain:lot:" + LOT, 25_000, "2026-11-20T10:00:00Z"),
                          _commission(DL_LOT, 12.5, "2026-11-20T11:00:00+05:00"))
     status, headers, job = _http(node, "POST", "/epcis/capture", document)
     assert status == 202, job
+    for tx_id in [t["tx_id"] for e in job["events"] for t in e["txs"]]:
+        wait_final(node.rpc, tx_id)
+    return document, headers, job
+
+
+@pytest.fixture(scope="module")
+def assayed(node, commissioned):
+    """LOT assayed by the lab as well (an inspecting event)."""
+    lab = event("lab-1", "assay", {"lot_id": LOT, "composition": {"Cu": 6_200}}, 7)
+    wait_final(node.rpc, node.rpc.call("lot_submitEvent", event=lab.to_json())["tx_id"])
+
+
+def test_capture_becomes_final_lot_events(node, commissioned):
+    document, headers, job = commissioned
     assert headers["Location"] == f"/epcis/capture/{job['captureID']}"
     tx_ids = [t["tx_id"] for e in job["events"] for t in e["txs"]]
     assert len(tx_ids) == 2
@@ -107,9 +123,7 @@ def test_capture_at_a_site_of_another_org_is_rejected_on_chain_with_a_reason(nod
     assert result["status"] == "rejected" and "refinery-1-qasim" in result["reason"]
 
 
-def test_event_query_answers_from_chain_data(node):
-    lab = event("lab-1", "assay", {"lot_id": LOT, "composition": {"Cu": 6_200}}, 7)
-    wait_final(node.rpc, node.rpc.call("lot_submitEvent", event=lab.to_json())["tx_id"])
+def test_event_query_answers_from_chain_data(node, assayed):
     status, headers, answer = _http(
         node, "GET", "/epcis/events?MATCH_epcClass=urn:orechain:lot:" + LOT)
     assert status == 200 and headers["GS1-EPCIS-Version"] == "2.0.0"
@@ -145,7 +159,7 @@ def test_event_query_answers_from_chain_data(node):
     assert status == 400 and "EQ_bizstep" in problem["detail"]
 
 
-def test_provenance_exports_to_a_schema_valid_epcis_document(node):
+def test_provenance_exports_to_a_schema_valid_epcis_document(node, assayed):
     answer = node.rpc.call("lot_provenance", lot_id=LOT, direction="both")
     document = provenance_to_epcis(answer, devnet_directory())
     assert schema_errors(document) == []
