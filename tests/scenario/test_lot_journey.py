@@ -138,7 +138,10 @@ ORES = [("mine-1", CU1, "copper", "mine-1-pit-a", 20_000_000, {"Cu": 9_000}),
         ("mine-3", RE, "rare_earth", "mine-3-pit-1", 5_000_000, {"Nd": 20_000, "Pr": 5_000})]
 
 
-def test_three_mines_to_export(net: Devnet) -> None:
+@pytest.fixture(scope="module")
+def exported(net: Devnet) -> Devnet:
+    """The journey every later test starts from: the three mines' ores through the
+    transporter, the lab and the refinery to an attested export."""
     net.ok(*(net.tx(org, "register_lot", register(lot, mineral, site, mass))
              for org, lot, mineral, site, mass, _ in ORES))
     net.ok(*(net.tx(org, "dispatch", dispatch(lot, "transporter-1", mass))
@@ -172,6 +175,11 @@ def test_three_mines_to_export(net: Devnet) -> None:
                                          "finding": "chain of custody complete"}))
     net.ok(net.tx("exporter-1", "export", {"lot_id": EXP, "destination": "CN",
                                            "buyer": "Jiangxi Copper", "permit_ref": "EXP-77"}))
+    return net
+
+
+def test_three_mines_to_export(exported: Devnet) -> None:
+    net = exported
     lot = net.full.call("lot_get", lot_id=EXP)
     assert lot["status"] == "exported" and lot["holder"] == "exporter-1"
     assert lot["export"]["destination"] == "CN"
@@ -198,6 +206,7 @@ def test_three_mines_to_export(net: Devnet) -> None:
     ("refinery-1", "dispatch", dispatch(EXP, "exporter-1", 200_000),
      f"lot {EXP} .*export"),
 ])
+@pytest.mark.usefixtures("exported")
 def test_fraud_is_recorded_rejected_with_its_reason(net: Devnet, org: str, kind: str,
                                                     body: dict[str, Any], reason: str) -> None:
     subject = body.get("lot_id") or body["lot_ids"][0] if kind != "transform" else KEEP
@@ -207,6 +216,7 @@ def test_fraud_is_recorded_rejected_with_its_reason(net: Devnet, org: str, kind:
     assert net.state(subject) == before          # a refused event changes nothing
 
 
+@pytest.mark.usefixtures("exported")
 def test_a_held_lot_cannot_move_until_released(net: Devnet) -> None:
     net.ok(net.tx("regulator-1", "hold", {"lot_id": KEEP, "reason": "permit check"}))
     reason = net.refused(net.tx("refinery-1", "dispatch", dispatch(KEEP, "exporter-1",
@@ -216,6 +226,7 @@ def test_a_held_lot_cannot_move_until_released(net: Devnet) -> None:
     net.ok(net.tx("refinery-1", "dispatch", dispatch(KEEP, "exporter-1", 150_000)))
 
 
+@pytest.mark.usefixtures("exported")
 def test_revoked_unknown_and_foreign_keys_and_chains_are_refused_at_submission(
         net: Devnet) -> None:
     net.ok(net.gov("gov_revoke_key", {"key": AUDIT_KEY.public_key.hex(),
@@ -247,6 +258,7 @@ def test_a_replayed_tx_returns_its_id_and_status_and_applies_once(net: Devnet) -
     assert [e["tx_id"] for e in history] == [tx.tx_id.hex()]
 
 
+@pytest.mark.usefixtures("exported")
 def test_exported_lot_provenance_verifies_offline_and_every_flip_fails(
         net: Devnet, tmp_path: Path) -> None:
     answer = net.full.call("lot_provenance", lot_id=EXP, direction="both")

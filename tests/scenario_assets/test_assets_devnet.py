@@ -84,8 +84,13 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Any:
         node.stop()
 
 
-def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> None:
+@pytest.fixture(scope="module")
+def journey(net: Net) -> dict[str, str]:
+    """The story both tests read: a licensed mine's ore refined into cathode, tokenised,
+    sold to two investors, redeemed and exported with royalties, the frauds tried on the
+    way. Returns each refused fraud's reason."""
     extracted = T0 - 3 * DAY_MS
+    refused: dict[str, str] = {}
     net.ok("mine-1", "register_lot", {
         "lot_id": ORE, "mineral": "copper", "form": "ore", "mass_g": 1_000_000,
         "site_id": "mine-1-pit-a", "extracted_at_ms": extracted})
@@ -99,9 +104,8 @@ def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> 
         "outputs": [{"lot_id": CATHODE, "mineral": "copper", "form": "cathode",
                      "mass_g": 240_000, "composition": {"Cu": 999_900}}]})
     # Fraud: more units than the assays prove (239,976 g of Cu in the cathode).
-    assert net.rejected("refinery-1", "tokenize", {"lot_id": CATHODE, "element": "Cu",
-                                                   "units": 240_000}).startswith(
-        "tokenizing 240000 units (g of Cu) would put more metal in units")
+    refused["over_tokenize"] = net.rejected("refinery-1", "tokenize", {
+        "lot_id": CATHODE, "element": "Cu", "units": 240_000})
     net.ok("refinery-1", "tokenize", {"lot_id": CATHODE, "element": "Cu", "units": 200_000})
     for investor in ("investor-1", "investor-2"):
         net.ok("regulator-1", "attest", {"org_id": investor, "standard": "KYC",
@@ -112,9 +116,8 @@ def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> 
                                             "units": 80_000})
     # Fraud: units of a held lot are frozen.
     net.ok("regulator-1", "hold", {"lot_id": CATHODE, "reason": "buyer screening"})
-    assert net.rejected("investor-1", "transfer_units", {
-        "lot_id": CATHODE, "to_org": "investor-2", "units": 1}).startswith(
-        f"units of lot {CATHODE} are frozen")
+    refused["held_transfer"] = net.rejected("investor-1", "transfer_units", {
+        "lot_id": CATHODE, "to_org": "investor-2", "units": 1})
     net.ok("regulator-1", "release", {"lot_id": CATHODE, "reason": "screening passed"})
     net.ok("investor-2", "redeem_units", {"lot_id": CATHODE, "units": 30_000})   # partial
     net.ok("refinery-1", "dispatch", {"lot_id": CATHODE, "to_org": "exporter-1",
@@ -125,7 +128,7 @@ def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> 
               "permit_ref": "EXP/2026/118",
               "declared_value": {"amount": 2_150_000_00, "currency": "USD"}}
     # Fraud: exporting a lot with units outstanding.
-    assert "170000 units of Cu outstanding" in net.rejected("exporter-1", "export", export)
+    refused["export_outstanding"] = net.rejected("exporter-1", "export", export)
     net.ok("investor-1", "redeem_units", {"lot_id": CATHODE, "units": 120_000})
     net.ok("investor-2", "redeem_units", {"lot_id": CATHODE, "units": 50_000})
     net.ok("exporter-1", "export", export)
@@ -135,10 +138,19 @@ def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> 
             "lot_id": f"PK-CU-2026-01{i:02d}", "mineral": "copper", "form": "ore",
             "mass_g": mass_g, "site_id": "mine-1-pit-a", "extracted_at_ms": extracted})
     # An unlicensed mine is rejected on the record.
-    assert net.rejected("mine-2", "register_lot", {
+    refused["unlicensed"] = net.rejected("mine-2", "register_lot", {
         "lot_id": "PK-SB-2026-0001", "mineral": "antimony", "form": "ore", "mass_g": 1_000,
-        "site_id": "mine-2-adit-1", "extracted_at_ms": extracted}).startswith(
-        "mine-2 has no valid licence for register_lot")
+        "site_id": "mine-2-adit-1", "extracted_at_ms": extracted})
+    return refused
+
+
+def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(
+        net: Net, journey: dict[str, str]) -> None:
+    assert journey["over_tokenize"].startswith(
+        "tokenizing 240000 units (g of Cu) would put more metal in units")
+    assert journey["held_transfer"].startswith(f"units of lot {CATHODE} are frozen")
+    assert "170000 units of Cu outstanding" in journey["export_outstanding"]
+    assert journey["unlicensed"].startswith("mine-2 has no valid licence for register_lot")
     answer = net.nodes[0].rpc.call("lot_provenance", lot_id=CATHODE, direction="backward")
     report = verify_provenance(answer, net.genesis)
     assert report.lots == 2
@@ -148,6 +160,7 @@ def test_licensed_mine_to_tokenised_cathode_to_investors_to_export(net: Net) -> 
     assert [(o.lot_id, o.value_ppm) for o in recovery] == [(CATHODE, 959_904)]
 
 
+@pytest.mark.usefixtures("journey")
 def test_asset_queries_answer_from_the_store_with_proofs(net: Net) -> None:
     head = net.nodes[0].rpc.call("chain_head")["height"]
     for node in net.nodes:
