@@ -43,8 +43,10 @@ def chain(tmp_path_factory):
     node.stop()
 
 
-def test_journey_is_final_and_provable_offline(chain):
-    node, genesis = chain
+@pytest.fixture(scope="module")
+def journeyed(chain):
+    """The JOURNEY's events submitted one by one, each final; their tx ids in order."""
+    node, _ = chain
     tx_ids = []
     for nonce, (org, kind, body) in enumerate(JOURNEY, start=1):
         tx = event(org, kind, body, nonce)
@@ -54,7 +56,12 @@ def test_journey_is_final_and_provable_offline(chain):
         result = wait_final(node.rpc, reply["tx_id"])
         assert result["status"] == "final", result
         tx_ids.append(reply["tx_id"])
+    return tx_ids
 
+
+def test_journey_is_final_and_provable_offline(chain, journeyed):
+    node, genesis = chain
+    tx_ids = journeyed
     out = node.rpc.call("lot_get", lot_id=OUT)
     assert out["mass_g"] == 600_000 and out["holder"] == "refinery-1"
     assert node.rpc.call("lot_get", lot_id=LOT)["status"] == "consumed"
@@ -92,6 +99,7 @@ def test_duplicate_submission_is_idempotent(chain):
         "tx_id": tx.tx_id.hex(), "status": "final"}
 
 
+@pytest.mark.usefixtures("journeyed")
 def test_rule_breaking_event_is_recorded_rejected_with_reason(chain):
     node, _ = chain
     theft = event("transporter-2", "dispatch", {"lot_id": OUT, "to_org": "exporter-1",
@@ -103,6 +111,7 @@ def test_rule_breaking_event_is_recorded_rejected_with_reason(chain):
     assert node.rpc.call("lot_get", lot_id=OUT)["holder"] == "refinery-1"
 
 
+@pytest.mark.usefixtures("journeyed")
 def test_history_survives_restart(chain):
     node, _ = chain
     before = node.rpc.call("lot_history", lot_id=LOT)
