@@ -226,6 +226,11 @@ def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatch
         # Bytes all nodes sent to peers (frames on the wire) per event finalised.
         "p2p_bytes_per_event": round(sum(after[n][1] - before[n][1] for n in after)
                                      / max(1, final_in_window)),
+        # CPU of all nodes in the window per event finalised in it: with blocks_in_window,
+        # runs of different block sizes separate the cost per event from that per block.
+        "nodes_cpu_us_per_event": round(1e6 * sum(after[n][0].cpu_seconds
+                                                  - before[n][0].cpu_seconds for n in after)
+                                        / max(1, final_in_window)),
         "nodes": {n.name: {"role": n.role,
                            "cpu_percent": round(100 * (after[n.name][0].cpu_seconds
                                                        - before[n.name][0].cpu_seconds)

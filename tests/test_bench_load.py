@@ -27,6 +27,7 @@ def test_a_short_load_run_finalises_every_event_and_reports_each_node(tmp_path: 
     # it admitted or validated it; votes add a few more checks per block.
     assert report["nodes"]["validator-1"]["ed25519_checks_per_event"] >= 1.0
     assert 0 < report["fraction_of_ceiling"] < 1
+    assert report["nodes_cpu_us_per_event"] > 0 and report["blocks_in_window"] > 0
 
 
 def test_a_batch_over_the_rpc_limit_is_refused_before_any_node_starts() -> None:
