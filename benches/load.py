@@ -25,6 +25,7 @@ import random
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,20 +149,19 @@ class ClientsSaid:
     batches sent again after a node said busy, and the furthest any fell behind."""
 
     submitted: dict[str, float]
-    errors: dict[str, int]
+    errors: Counter[str]
     busy_retries: int
     max_lag: float
 
     @classmethod
     def read(cls, paths: list[str]) -> ClientsSaid:
-        merged = cls({}, {}, 0, 0.0)
+        merged = cls({}, Counter(), 0, 0.0)
         for path in paths:
             doc = json.loads(Path(path).read_text())
             merged.submitted.update(doc["submitted"])
             merged.max_lag = max(merged.max_lag, doc["max_lag_s"])
             merged.busy_retries += doc["busy_retries"]
-            for message, count in doc["errors"].items():
-                merged.errors[message] = merged.errors.get(message, 0) + count
+            merged.errors.update(doc["errors"])
         return merged
 
 
@@ -206,7 +206,7 @@ def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatch
         "offered_events_per_s": args.rate,
         "duration_s": args.duration,
         "acknowledged": len(submitted),
-        "submit_errors": clients_said.errors,
+        "submit_errors": dict(clients_said.errors),
         "busy_retries": clients_said.busy_retries,
         "client_max_lag_s": round(clients_said.max_lag, 3),
         "finalised_in_window": final_in_window,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -88,12 +89,12 @@ class Tally:
 
     def __init__(self) -> None:
         self.submitted: dict[str, float] = {}
-        self.errors: dict[str, int] = {}
+        self.errors: Counter[str] = Counter()
         self.busy_retries = 0
         self.max_lag = 0.0
 
     def error(self, message: str, count: int = 1) -> None:
-        self.errors[message[:80]] = self.errors.get(message[:80], 0) + count
+        self.errors[message[:80]] += count
 
     def write(self, path: str) -> None:
         with open(path, "w") as fh:
