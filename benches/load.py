@@ -244,6 +244,7 @@ def _report(args: argparse.Namespace, nodes: list[NodeProc], watcher: ChainWatch
                                / max(1, len(submitted)), 2),
                            "rss_mib": round(after[n.name][0].rss_kib / 1024, 1),
                            "peak_rss_mib": round(after[n.name][0].hwm_kib / 1024, 1),
+                           "anon_mib": round(after[n.name][0].anon_kib / 1024, 1),
                            "height": n.rpc.call("chain_head")["height"]}
                   for n in nodes},
     }

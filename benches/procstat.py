@@ -1,4 +1,9 @@
-"""CPU time and memory of a running process, read from /proc (Linux)."""
+"""CPU time and memory of a running process, read from /proc (Linux).
+
+The resident set splits in two. Anonymous pages are the process's own memory. File
+pages are mapped files: the shared libraries, and the LevelDB table files that
+LevelDB reads through mmap. Those are the page cache, counted in the resident set
+while mapped; the kernel drops them under memory pressure and reads them again."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ class ProcSample:
     cpu_seconds: float  # user + system time since the process started
     rss_kib: int  # resident set now
     hwm_kib: int  # peak resident set so far
+    anon_kib: int  # of the resident set now: the process's own (heap, stacks)
+    file_kib: int  # of it: pages of mapped files (libraries, LevelDB's tables)
 
 
 def sample(pid: int) -> ProcSample:
@@ -25,7 +32,8 @@ def sample(pid: int) -> ProcSample:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
             name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
+            if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                 memory[name] = int(value.split()[0])
     return ProcSample((utime + stime) / TICKS_PER_SECOND, memory.get("VmRSS", 0),
-                      memory.get("VmHWM", 0))
+                      memory.get("VmHWM", 0), memory.get("RssAnon", 0),
+                      memory.get("RssFile", 0))

@@ -12,7 +12,8 @@ certificate verified (the > 2/3 of power behind it verified every tx signature, 
 certified block's tx signatures are not checked again), every rule re-run, every block
 committed. Reports events/s from the fresh node's start (process start, handshake and
 all), events/s from the first block it reported (the streaming rate), and the full
-node's CPU and memory.
+node's CPU and memory (the resident set, and the process's own part of it: see
+benches.procstat).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fresh.start()
         fresh.wait_ready()
         ready_s = time.monotonic() - started
-        peak_rss = 0
+        peak_rss = peak_anon = 0
         first: tuple[float, int] | None = None     # (when, height) of the first block seen
         while (height := fresh.rpc.call("chain_head")["height"]) < head:
             if time.monotonic() - started > args.timeout:
@@ -103,7 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                    f"{args.timeout} s")
             if first is None and height > 0:
                 first = (time.monotonic(), height)
-            peak_rss = max(peak_rss, sample(fresh.proc.pid).rss_kib)
+            now = sample(fresh.proc.pid)
+            peak_rss, peak_anon = max(peak_rss, now.rss_kib), max(peak_anon, now.anon_kib)
             time.sleep(0.2)
         took = time.monotonic() - started
         first = first or (started, 0)
@@ -128,6 +130,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "fresh_node_events_per_cpu_s": round(events / final.cpu_seconds, 1),
         "fresh_node_peak_rss_mib": round(max(peak_rss, final.hwm_kib) / 1024, 1),
         "fresh_node_rss_mib": round(final.rss_kib / 1024, 1),
+        # The resident set's own part (benches.procstat): LevelDB's mapped tables and
+        # the libraries are the rest.
+        "fresh_node_peak_anon_mib": round(max(peak_anon, final.anon_kib) / 1024, 1),
+        "fresh_node_anon_mib": round(final.anon_kib / 1024, 1),
+        "fresh_node_file_mib": round(final.file_kib / 1024, 1),
     }
 
 
