@@ -86,12 +86,12 @@ def test_overlay_reads_its_own_writes_and_hides_deletes(tmp_path):
     base = Overlay(store)
     base.put(b"s/a", b"1")
     base.put(b"s/b", b"2")
-    child = base.child()
-    child.delete(b"s/a")
-    child.put(b"s/c", b"3")
-    assert list(child.iter_prefix(b"s/")) == [(b"s/b", b"2"), (b"s/c", b"3")]
-    assert base.get(b"s/c") is None
-    child.merge_into(base)
+    base.begin()
+    base.delete(b"s/a")
+    base.put(b"s/c", b"3")
+    assert list(base.iter_prefix(b"s/")) == [(b"s/b", b"2"), (b"s/c", b"3")]
+    assert store.get(b"s/c") is None
+    base.keep()
     assert base.get(b"s/a") is None and base.get(b"s/c") == b"3"
 
 

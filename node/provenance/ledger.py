@@ -254,7 +254,7 @@ class LedgerView:
 
 
 class Ledger(LedgerView):
-    """State that rules write to; `kv` is the per-tx Overlay."""
+    """State that rules write to; `kv` is the block's Overlay, journalling the tx's writes."""
 
     kv: WritableKV
 

@@ -1,9 +1,9 @@
 """Applying a block: every tx, in order, judged against the state the txs before it left.
 
 Deterministic by construction: the inputs are the state, the genesis, the block's
-height and time and its txs; no clock, randomness, floats or I/O. Each tx runs in its
-own child overlay that is merged only if the tx is accepted, so a rejected tx leaves
-no trace in state, only its TxResult with the reason.
+height and time and its txs; no clock, randomness, floats or I/O. The overlay journals
+each tx's writes and rolls them back if the tx is refused, so a rejected tx leaves no
+trace in state, only its TxResult with the reason.
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ def apply_block(view: Overlay, genesis: Genesis, height: int, time_ms: int,
                 txs: Sequence[Tx]) -> list[TxResult]:
     """Apply `txs` on `view`; return one TxResult per tx, in block order."""
     results = []
+    ledger = Ledger(view)
     for index, tx in enumerate(txs):
-        scratch = view.child()
+        view.begin()
         try:
-            _apply_tx(Ledger(scratch), genesis, height, index, time_ms, tx)
+            _apply_tx(ledger, genesis, height, index, time_ms, tx)
         except (AdmissionError, RuleError) as exc:
+            view.rollback()
             results.append(TxResult(tx.tx_id, False, str(exc)))
             continue
-        scratch.merge_into(view)
+        view.keep()
         results.append(TxResult(tx.tx_id, True))
     return results
 

@@ -2,8 +2,9 @@
 
 `apply_event_with_assets` is what block application calls for every non-governance tx:
 unit kinds and account attestations go to node.provenance.units; lot events run their
-lot rule and then, in the same per-tx overlay (so a refusal undoes the lot rule too),
-the licence check, the units guard, the royalty record and the compliance watch.
+lot rule and then, among the same tx's journalled writes (so a refusal undoes the lot
+rule too), the licence check, the units guard, the royalty record and the compliance
+watch.
 """
 
 from __future__ import annotations

@@ -70,7 +70,12 @@ def _keys_with_prefix(order: list[bytes], prefix: bytes) -> list[bytes]:
 
 
 class Overlay:
-    """Buffered writes over a base KV; reads see the buffer first."""
+    """Buffered writes over a base KV; reads see the buffer first.
+
+    A tx's writes are undoable: between `begin` and `keep` the overlay journals what
+    each write replaced, and `rollback` puts it back, so a refused tx leaves no trace
+    and an accepted one costs no copy.
+    """
 
     def __init__(self, base: KV) -> None:
         self._base = base
@@ -78,6 +83,9 @@ class Overlay:
         # The keys of `writes`, sorted: a prefix read walks only its own keys instead of
         # every write buffered in the block (which made applying a block quadratic).
         self._order: list[bytes] = []
+        # (key, what `writes` held for it) for every write since `begin`; None when
+        # nothing is being journalled.
+        self._journal: list[tuple[bytes, bytes | _Unwritten | None]] | None = None
 
     def get(self, key: bytes) -> bytes | None:
         if key in self.writes:
@@ -97,26 +105,42 @@ class Overlay:
             if value is not _DELETED:
                 yield key, value
 
-    def _note(self, key: bytes) -> None:
-        if key not in self.writes:
+    def _write(self, key: bytes, value: bytes | None) -> None:
+        writes = self.writes
+        if key in writes:
+            if self._journal is not None:
+                self._journal.append((key, writes[key]))
+        else:
             bisect.insort(self._order, key)
+            if self._journal is not None:
+                self._journal.append((key, _UNWRITTEN))
+        writes[key] = value
 
     def put(self, key: bytes, value: bytes) -> None:
-        self._note(key)
-        self.writes[key] = value
+        self._write(key, value)
 
     def delete(self, key: bytes) -> None:
-        self._note(key)
-        self.writes[key] = _DELETED
+        self._write(key, _DELETED)
 
-    def child(self) -> Overlay:
-        """A nested overlay: a tx's writes, merged into this one only if the tx is accepted."""
-        return Overlay(self)
+    def begin(self) -> None:
+        """Start journalling: the writes from here on can be undone with `rollback`."""
+        if self._journal is not None:
+            raise RuntimeError("the overlay is already journalling a tx's writes")
+        self._journal = []
 
-    def merge_into(self, parent: Overlay) -> None:
-        for key, value in self.writes.items():
-            parent._note(key)
-            parent.writes[key] = value
+    def keep(self) -> None:
+        """Keep the writes since `begin`, and stop journalling."""
+        self._journal = None
+
+    def rollback(self) -> None:
+        """Undo every write since `begin`, newest first, and stop journalling."""
+        journal, self._journal = self._journal or [], None
+        for key, previous in reversed(journal):
+            if previous is _UNWRITTEN:
+                del self.writes[key]
+                del self._order[bisect.bisect_left(self._order, key)]
+            else:
+                self.writes[key] = previous
 
     def apply_to(self, target: WritableKV) -> None:
         for key, value in self.writes.items():
@@ -124,3 +148,10 @@ class Overlay:
                 target.delete(key)
             else:
                 target.put(key, value)
+
+
+class _Unwritten:
+    """What the journal records for a key the overlay had not written before."""
+
+
+_UNWRITTEN = _Unwritten()
