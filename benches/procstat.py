@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from node.metrics.process import PROC, stat_ticks, status_kib
+
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
@@ -23,17 +25,9 @@ class ProcSample:
 
 
 def sample(pid: int) -> ProcSample:
-    with open(f"/proc/{pid}/stat") as fh:
-        stat = fh.read()
-    # The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-    fields = stat[stat.rindex(")") + 2:].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    memory = {}
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                memory[name] = int(value.split()[0])
+    here = PROC / str(pid)
+    utime, stime, _ = stat_ticks(here)
+    memory = status_kib(here)
     return ProcSample((utime + stime) / TICKS_PER_SECOND, memory.get("VmRSS", 0),
                       memory.get("VmHWM", 0), memory.get("RssAnon", 0),
                       memory.get("RssFile", 0))

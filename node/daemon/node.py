@@ -28,6 +28,7 @@ from node.epcis.routes import register_routes as register_epcis
 from node.explorer.routes import register_routes as register_explorer
 from node.merkle import sha256
 from node.metrics.node_metrics import NodeMetrics
+from node.metrics.process import register_process_metrics
 from node.metrics.routes import register_routes as register_metrics
 from node.p2p import PeerManager
 from node.provenance.schema import EVIDENCE_KIND
@@ -73,6 +74,7 @@ class Node:
         self.network = Network(self.ledger, self.mempool, self.peers, self.driver,
                                self._wake_driver)
         self.metrics = NodeMetrics()
+        register_process_metrics(self.metrics.registry)
         self.ledger.on_commit = lambda block, commit: self.metrics.block_final(
             commit.round, block.tx_ids)
         self.metrics.bind(height=lambda: self.ledger.height, peers=lambda: len(self.peers.peers()),

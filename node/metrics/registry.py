@@ -48,14 +48,20 @@ class CounterChild:
 
     def __init__(self) -> None:
         self.value = 0.0
+        self._read: Callable[[], float] | None = None
 
     def inc(self, amount: float = 1.0) -> None:
         if amount < 0:
             raise ValueError("a counter only increases; use a gauge for values that fall")
         self.value += amount
 
+    def set_function(self, read: Callable[[], float]) -> None:
+        """Read the total when scraped: a total something else keeps (the kernel's count
+        of the process's CPU time)."""
+        self._read = read
+
     def samples(self) -> Iterator[Sample]:
-        yield "", (), self.value
+        yield "", (), float(self._read()) if self._read is not None else self.value
 
 
 class GaugeChild:
@@ -172,6 +178,9 @@ class Counter(Metric[CounterChild]):
 
     def inc(self, amount: float = 1.0) -> None:
         self._only().inc(amount)
+
+    def set_function(self, read: Callable[[], float]) -> None:
+        self._only().set_function(read)
 
 
 class Gauge(Metric[GaugeChild]):

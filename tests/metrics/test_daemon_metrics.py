@@ -56,3 +56,9 @@ def test_metrics_follow_a_validator_making_blocks(tmp_path):
     assert rpc.value("orechain_rpc_duration_seconds_count", method="tx_get") >= 3
     errors = after["orechain_rpc_errors_total"]
     assert errors.value(method="lot_get", code=str(NOT_FOUND)) == 1
+    # The process's own figures: a running node holds tens of MiB and some CPU time.
+    assert after["process_resident_memory_bytes"].value() > 20 << 20
+    assert after["orechain_resident_memory_own_bytes"].value() > 10 << 20
+    assert (after["process_cpu_seconds_total"].value()
+            > before["process_cpu_seconds_total"].value() > 0)
+    assert after["process_open_fds"].value() >= 5        # sockets and LevelDB's files
