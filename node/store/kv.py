@@ -136,7 +136,7 @@ class Overlay:
         """Undo every write since `begin`, newest first, and stop journalling."""
         journal, self._journal = self._journal or [], None
         for key, previous in reversed(journal):
-            if previous is _UNWRITTEN:
+            if isinstance(previous, _Unwritten):
                 del self.writes[key]
                 del self._order[bisect.bisect_left(self._order, key)]
             else:
