@@ -22,11 +22,15 @@ _KIB = 1024
 
 def register_process_metrics(registry: Registry, proc: Path = PROC) -> bool:
     """Add this process's metrics to `registry`; False, adding nothing, where `proc`
-    has no status for it (not Linux)."""
+    has no readable status for it (not Linux, or a sandbox's partial /proc): the
+    figures are a convenience, and must not keep a node from starting."""
     here = proc / "self"
-    if not (here / "status").is_file():
-        return False
     ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        started = _boot_time(proc) + stat_ticks(here)[2] / ticks
+        status_kib(here)
+    except (OSError, ValueError, IndexError):
+        return False
 
     def memory(field: str) -> float:
         return status_kib(here)[field] * _KIB
@@ -35,7 +39,6 @@ def register_process_metrics(registry: Registry, proc: Path = PROC) -> bool:
         utime, stime, _ = stat_ticks(here)
         return (utime + stime) / ticks
 
-    started = _boot_time(proc) + stat_ticks(here)[2] / ticks
     registry.counter("process_cpu_seconds_total",
                      "User and system CPU time the node has spent, in seconds."
                      ).set_function(cpu_seconds)

@@ -85,3 +85,11 @@ def test_without_proc_nothing_is_added(tmp_path: Path) -> None:
     registry = Registry()
     assert not register_process_metrics(registry, tmp_path)
     assert registry.render().strip() == ""
+
+
+def test_a_partial_proc_adds_nothing(tmp_path: Path) -> None:
+    proc = _fake_proc(tmp_path, fds=1)
+    (proc / "stat").write_text("cpu  1 2 3 4\n")          # no btime line
+    registry = Registry()
+    assert not register_process_metrics(registry, proc)
+    assert registry.render().strip() == ""
