@@ -18,6 +18,17 @@ from node.metrics.registry import Registry
 
 PROC = Path("/proc")
 _KIB = 1024
+_MEMORY = (  # (metric, field of /proc/PID/status, help)
+    ("process_resident_memory_bytes", "VmRSS",
+     "Resident set size: the node's own memory and the mapped files' pages."),
+    ("orechain_resident_memory_own_bytes", "RssAnon",
+     "Of the resident set, the node's own memory (anonymous pages: the heap, LevelDB's "
+     "memtables and caches, thread stacks)."),
+    ("orechain_resident_memory_mapped_files_bytes", "RssFile",
+     "Of the resident set, pages of mapped files (LevelDB's tables, libraries); page cache "
+     "the kernel reclaims under memory pressure."),
+    ("process_virtual_memory_bytes", "VmSize", "Virtual memory size in bytes."),
+)
 
 
 def register_process_metrics(registry: Registry, proc: Path = PROC) -> bool:
@@ -28,12 +39,9 @@ def register_process_metrics(registry: Registry, proc: Path = PROC) -> bool:
     ticks = os.sysconf("SC_CLK_TCK")
     try:
         started = _boot_time(proc) + stat_ticks(here)[2] / ticks
-        status_kib(here)
+        reported = status_kib(here).keys()
     except (OSError, ValueError, IndexError):
         return False
-
-    def memory(field: str) -> float:
-        return status_kib(here)[field] * _KIB
 
     def cpu_seconds() -> float:
         utime, stime, _ = stat_ticks(here)
@@ -42,19 +50,11 @@ def register_process_metrics(registry: Registry, proc: Path = PROC) -> bool:
     registry.counter("process_cpu_seconds_total",
                      "User and system CPU time the node has spent, in seconds."
                      ).set_function(cpu_seconds)
-    registry.gauge("process_resident_memory_bytes",
-                   "Resident set size: the node's own memory and the mapped files' pages."
-                   ).set_function(lambda: memory("VmRSS"))
-    registry.gauge("orechain_resident_memory_own_bytes",
-                   "Of the resident set, the node's own memory (anonymous pages: the heap, "
-                   "LevelDB's memtables and caches, thread stacks)."
-                   ).set_function(lambda: memory("RssAnon"))
-    registry.gauge("orechain_resident_memory_mapped_files_bytes",
-                   "Of the resident set, pages of mapped files (LevelDB's tables, libraries); "
-                   "page cache the kernel reclaims under memory pressure."
-                   ).set_function(lambda: memory("RssFile"))
-    registry.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes."
-                   ).set_function(lambda: memory("VmSize"))
+    # A kernel older than 4.5 has no RssAnon or RssFile: those are left out.
+    for name, field, help_text in _MEMORY:
+        if field in reported:
+            registry.gauge(name, help_text).set_function(
+                lambda field=field: status_kib(here)[field] * _KIB)
     registry.gauge("process_open_fds", "Open file descriptors (files, sockets, LevelDB)."
                    ).set_function(lambda: len(os.listdir(here / "fd")))
     registry.gauge("process_max_fds", "The limit on open file descriptors."

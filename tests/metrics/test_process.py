@@ -93,3 +93,15 @@ def test_a_partial_proc_adds_nothing(tmp_path: Path) -> None:
     registry = Registry()
     assert not register_process_metrics(registry, proc)
     assert registry.render().strip() == ""
+
+
+def test_fields_an_old_kernel_lacks_are_left_out(tmp_path: Path) -> None:
+    proc = _fake_proc(tmp_path, fds=1)
+    status = proc / "self" / "status"
+    status.write_text("".join(line + "\n" for line in _STATUS.splitlines()
+                              if not line.startswith(("RssAnon", "RssFile"))))
+    registry = Registry()
+    assert register_process_metrics(registry, proc)
+    fams = parse(registry.render())
+    assert "orechain_resident_memory_own_bytes" not in fams
+    assert fams["process_resident_memory_bytes"].value() == 250_000 * 1024
