@@ -1,6 +1,10 @@
 """Time: validators refuse fresh proposals too far from their own clock, and a node whose
 own clock is wrong says so. The multi-process test runs one validator under libfaketime."""
 
+import contextlib
+import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -35,12 +39,13 @@ def test_a_validator_with_a_wrong_clock_cannot_stall_the_chain_and_knows_it(tmp_
     entries = plan_devnet(tmp_path, free_port_base(), full_nodes=0)
     entries[3]["argv"] = [faketime, "-f", f"+{SKEW_S}s", *entries[3]["argv"]]
     procs = []
-    import subprocess
-
     try:
         for e in entries:
             log = open(f"{e['home']}/node.log", "ab")  # noqa: SIM115 - the process owns it
-            procs.append(subprocess.Popen(e["argv"], stdout=log, stderr=log, cwd=REPO))
+            # A session of its own: faketime runs the node as its child, and a SIGTERM to
+            # the wrapper alone would leave the node running after the test.
+            procs.append(subprocess.Popen(e["argv"], stdout=log, stderr=log, cwd=REPO,
+                                          start_new_session=True))
         clients = [RpcClient(e["rpc_url"], timeout=10) for e in entries]
         deadline = time.monotonic() + 60
         for c in clients:
@@ -73,6 +78,14 @@ def test_a_validator_with_a_wrong_clock_cannot_stall_the_chain_and_knows_it(tmp_
         assert clients[0].call("node_status")["clock_suspect"] is False
     finally:
         for p in procs:
-            p.terminate()
+            os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             p.wait(20)
+            _kill_leftovers(p.pid)
+
+
+def _kill_leftovers(group: int) -> None:
+    """SIGKILL whatever is still in the process group `group` (a node that outlived the
+    faketime wrapper)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
