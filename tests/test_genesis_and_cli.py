@@ -98,3 +98,19 @@ def test_init_writes_a_commented_toml_config_that_loads_back(tmp_path):
     (home / "config.toml").write_text(text.replace("rpc_port = 27123", 'rpc_port = "x"'))
     with pytest.raises(ConfigError, match="rpc_port must be int"):
         NodeConfig.load(home)
+
+
+def test_a_node_without_tx_relay_is_a_leaf_and_a_validator_refuses_to_be_one(tmp_path):
+    from node.daemon.config import NodeConfig
+
+    site = tmp_path / "site-node"
+    assert orechain("init", "--home", str(site), "--no-tx-relay").returncode == 0
+    assert NodeConfig.load(site).tx_relay is False
+    assert "tx_relay = false" in (site / "config.toml").read_text()
+
+    key = tmp_path / "validator.key"
+    assert orechain("keygen", "--out", str(key), "--devnet-node", "validator-1").returncode == 0
+    result = orechain("run", "--home", str(tmp_path / "validator"), "--node-key", str(key),
+                      "--rpc-port", "0", "--p2p-port", "0", "--no-tx-relay")
+    assert result.returncode == 1
+    assert "tx_relay = false is for nodes that never propose" in result.stderr

@@ -67,6 +67,8 @@ def plan_devnet(home: Path, base_port: int, full_nodes: int) -> list[dict[str, A
         for other in entries:
             if other is not entry:
                 argv += ["--peer", other["p2p"]]
+        if entry["role"] == "full":
+            argv.append("--no-tx-relay")   # mine sites: their own events out, blocks in
         entry["argv"] = argv
     return entries
 

@@ -143,6 +143,8 @@ def _load_or_create_config(home: Path, args: argparse.Namespace) -> Any:
                         if name.endswith("_file") else value)
         if args.peer:
             config.peers = list(args.peer)
+        if args.no_tx_relay:
+            config.tx_relay = False
         config.save()
         config.load_genesis()
     except ConfigError as exc:
@@ -243,6 +245,9 @@ def _node_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--org-key", help="org key for signing captured EPCIS events")
     p.add_argument("--passphrase-file", help="unlocks passphrase-protected key files")
     p.add_argument("--log-json", action="store_true", help="structured JSON logs")
+    p.add_argument("--no-tx-relay", action="store_true",
+                   help="take no events relayed by peers (tx_relay = false: a node that "
+                        "never proposes, such as a mine site on a metered link)")
 
 
 def build_parser() -> argparse.ArgumentParser:

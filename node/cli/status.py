@@ -41,7 +41,8 @@ def render(status: dict[str, Any]) -> str:
         f"org {status.get('org')}) on {status['chain_id']}",
         f"  health:   {verdict(status)}",
         f"  height:   {status['height']}  head {status['head_hash'][:16]}",
-        f"  mempool:  {status['mempool_size']} pending events",
+        f"  mempool:  {status['mempool_size']} pending events"
+        + ("" if status.get("tx_relay", True) else " (its own: takes no relayed events)"),
         f"  version:  {status.get('version')}",
         f"  peers:    {len(status.get('peers', []))}",
     ]

@@ -36,6 +36,7 @@ class NodeConfig:
     rpc_rate_per_s: int = 2_000  # calls per second per client address (0: unlimited)
     rpc_burst: int = 10_000
     submit_max_pending: int = 0  # busy past this many pending events (0: mempool capacity)
+    tx_relay: bool = True  # take events relayed by peers (false: a leaf, e.g. a mine site)
     org_key_file: str = ""  # the org key this node signs captured EPCIS events with
     passphrase_file: str = ""  # unlocks passphrase-protected key files at start
     log_json: bool = False
@@ -130,6 +131,11 @@ _SETTING_HELP = {
                            "node serving many clients, a few seconds of what the network "
                            "finalises keeps latency bounded under overload; leave 0 on a mine "
                            "site that must take events while offline."),
+    "tx_relay": ("Take the events other nodes relay into this node's mempool. A validator "
+                 "must. false suits a node that only submits its own events and follows "
+                 "final blocks, such as a mine site on a metered link: its peers stop "
+                 "sending it every event, which it would otherwise download twice (relayed, "
+                 "then in the block). Its own events still go out to its peers."),
     "org_key_file": "Org key used to sign EPCIS events captured through this node.",
     "passphrase_file": "File whose first line unlocks passphrase-protected key files.",
     "log_json": "Write logs as one JSON object per line.",
@@ -137,8 +143,8 @@ _SETTING_HELP = {
 _SETTING_TYPES: dict[str, type] = {
     "moniker": str, "node_key_file": str, "genesis_file": str, "rpc_host": str,
     "rpc_port": int, "p2p_host": str, "p2p_port": int, "peers": list, "rpc_token": str,
-    "rpc_rate_per_s": int, "rpc_burst": int, "submit_max_pending": int, "org_key_file": str,
-    "passphrase_file": str, "log_json": bool,
+    "rpc_rate_per_s": int, "rpc_burst": int, "submit_max_pending": int, "tx_relay": bool,
+    "org_key_file": str, "passphrase_file": str, "log_json": bool,
 }
 
 

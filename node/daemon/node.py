@@ -17,7 +17,7 @@ from aiohttp import web
 from node import codec
 from node.crypto import load_key_file
 from node.daemon.bft import BftDriver
-from node.daemon.config import NodeConfig
+from node.daemon.config import ConfigError, NodeConfig
 from node.daemon.durability import SyncBarrier
 from node.daemon.gctune import tune_for_node
 from node.daemon.ledger import Ledger, Rejected
@@ -30,7 +30,7 @@ from node.merkle import sha256
 from node.metrics.node_metrics import NodeMetrics
 from node.metrics.process import register_process_metrics
 from node.metrics.routes import register_routes as register_metrics
-from node.p2p import PeerManager
+from node.p2p import Channel, P2PConfig, PeerManager
 from node.provenance.schema import EVIDENCE_KIND
 from node.rpc.access import AccessPolicy, RateLimiter
 from node.rpc.methods import RpcApi
@@ -62,9 +62,15 @@ class Node:
         self.mempool = Mempool(self.store)
         self._durable = SyncBarrier(self.store.sync)
         self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
+        if self.is_validator and not config.tx_relay:
+            raise ConfigError("tx_relay = false is for nodes that never propose; this node's "
+                              "key is a validator's, and a proposer needs the events its "
+                              "peers relay: set tx_relay = true")
         self.peers = PeerManager(
             self.key, self.genesis.chain_id, {n.node_key for n in self.genesis.nodes},
-            listen=(config.p2p_host, config.p2p_port), dial=Network.parse_peers(config.peers))
+            listen=(config.p2p_host, config.p2p_port), dial=Network.parse_peers(config.peers),
+            config=P2PConfig(muted_channels=frozenset() if config.tx_relay
+                             else frozenset({Channel.TX})))
         self.driver = (BftDriver(self.ledger, self.mempool, self.key, config.data_dir,
                                  wall_clock_ms, self._publish_consensus, self._resend_consensus,
                                  self._publish_block)
@@ -173,6 +179,7 @@ class Node:
             "org": entry.org if entry else None,
             "role": "validator" if self.is_validator else "full",
             "validator": self.is_validator,
+            "tx_relay": self.config.tx_relay,
             "chain_id": self.genesis.chain_id,
             "height": self.ledger.height,
             "head_hash": self.ledger.head_hash.hex(),

@@ -92,7 +92,8 @@ class Announcer:
         offers, self._offers = self._offers, []
         for key in self._manager.connected_keys():
             self._send(key, Channel.HAVE,
-                       [entry for entry, exclude in offers if key not in exclude])
+                       [entry for entry, exclude in offers if key not in exclude
+                        and self._manager.takes(key, Channel(entry[0]))])
 
     async def _on_want(self, sender: bytes, payload: Any) -> None:
         for channel, message_id, _ in _entries(payload, with_hint=False):
@@ -106,7 +107,7 @@ class Announcer:
     async def _on_have(self, sender: bytes, payload: Any) -> None:
         for channel, message_id, hint in _entries(payload, with_hint=True):
             wants = self._wants_fns.get(channel)
-            if wants is None:
+            if wants is None or channel in self._manager.muted_channels:
                 continue
             want = self._wants.get(message_id)
             if want is not None:

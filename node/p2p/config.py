@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from node.p2p.frame import DEFAULT_MAX_FRAME_SIZE
+from node.p2p.message import MUTABLE_CHANNELS, Channel
 from node.p2p.sendqueue import QueueLimits
 
 
@@ -29,12 +30,16 @@ class P2PConfig:
     ban_base: float = 60.0
     ban_cap: float = 3600.0
     queue_limits: QueueLimits = field(default_factory=QueueLimits)
+    # Channels every peer is asked, at link-up, not to send (a MUTE message).
+    muted_channels: frozenset[Channel] = frozenset()
 
     def __post_init__(self) -> None:
         if self.idle_timeout <= self.ping_interval:
             raise ValueError("idle_timeout must exceed ping_interval, or idle links drop")
         if self.max_frame_size < 1024:
             raise ValueError("max_frame_size below 1 KiB cannot carry a block")
+        if not self.muted_channels <= MUTABLE_CHANNELS:
+            raise ValueError(f"only {', '.join(c.name for c in MUTABLE_CHANNELS)} can be muted")
 
 
 @dataclass(frozen=True)

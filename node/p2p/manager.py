@@ -180,6 +180,16 @@ class PeerManager:
     def is_connected(self, node_key: bytes) -> bool:
         return node_key in self._peers
 
+    @property
+    def muted_channels(self) -> frozenset[Channel]:
+        """The channels this node asks every peer not to send."""
+        return self._config.muted_channels
+
+    def takes(self, node_key: bytes, channel: Channel) -> bool:
+        """Whether `node_key` is connected and has not muted `channel`."""
+        peer = self._peers.get(node_key)
+        return peer is not None and channel not in peer.muted
+
     def on_peer_connected(self, callback: PeerCallback) -> None:
         """Call `callback(info)` whenever a link to a peer is established."""
         self._on_connected.append(callback)
@@ -266,6 +276,8 @@ class PeerManager:
     # PeerHost: called by the peers this manager runs.
 
     async def deliver(self, peer: Peer, channel: Channel, payload: Payload) -> None:
+        if channel in self._config.muted_channels:
+            return      # sent before the peer read our MUTE; not worth a penalty
         handler = self._handlers.get(channel)
         if handler is not None:
             await handler(peer.node_key, payload)
@@ -351,6 +363,9 @@ class PeerManager:
             self._forget(existing)
         peer = Peer(link, self, self._config, self._clock())
         self._peers[key] = peer
+        if self._config.muted_channels:
+            peer.enqueue(Channel.MUTE, self.encode(
+                Channel.MUTE, sorted(int(c) for c in self._config.muted_channels)))
         self._spawn(self._peer_tasks, self._run_peer(peer))
         log.info(
             "linked to %s at %s (%s)",

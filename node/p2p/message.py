@@ -32,6 +32,12 @@ class Channel(IntEnum):
     SYNC_RESPONSE = 5
     HAVE = 6  # ids of relayed messages, offered (node.p2p.announce)
     WANT = 7  # ids asked for after a HAVE
+    MUTE = 8  # the channels the sender asks not to be sent at all (once, at link-up)
+
+
+MUTABLE_CHANNELS = frozenset({Channel.TX})
+"""What a node may ask its peers not to send: relayed txs, which a node that never
+proposes can do without (it follows final blocks, which carry them)."""
 
 
 RESPONSE_CHANNEL = {Channel.SYNC_REQUEST: Channel.SYNC_RESPONSE}
@@ -57,6 +63,17 @@ def encode_message(channel: Channel, payload: Payload) -> bytes:
 def _check_payload(payload: object) -> None:
     if not isinstance(payload, (bytes, list)):
         raise TypeError(f"a payload is bytes or a list, not {type(payload).__name__}")
+
+
+def parse_mute(payload: Payload) -> frozenset[Channel]:
+    """The channels a MUTE message names; InvalidMessage (malformed) unless it is an
+    array of distinct MUTABLE_CHANNELS numbers."""
+    if not isinstance(payload, list) or len(set(payload)) != len(payload) or not all(
+            type(c) is int and c in Channel._value2member_map_
+            and Channel(c) in MUTABLE_CHANNELS for c in payload):
+        raise InvalidMessage("a MUTE message is an array of distinct channel numbers, "
+                             f"each of {sorted(MUTABLE_CHANNELS)}", MALFORMED_PENALTY)
+    return frozenset(Channel(c) for c in payload)
 
 
 def decode_message(plaintext: bytes, max_size: int) -> tuple[Channel, Payload]:

@@ -20,6 +20,7 @@ from node.p2p.message import (
     Payload,
     decode_message,
     encode_message,
+    parse_mute,
     split_request,
 )
 from node.p2p.sendqueue import SendQueue
@@ -81,6 +82,8 @@ class Peer:
         self._pending: dict[int, asyncio.Future[Payload]] = {}
         self._serving: set[asyncio.Task[None]] = set()
         self._request_slots = asyncio.Semaphore(config.max_concurrent_requests)
+        # The channels this peer asked not to be sent (its MUTE message).
+        self.muted: frozenset[Channel] = frozenset()
 
     def info(self, score: int) -> PeerInfo:
         return PeerInfo(
@@ -109,14 +112,14 @@ class Peer:
 
     def enqueue(self, channel: Channel, message: bytes) -> bool:
         """Queue an encoded message for sending. False if it was dropped (lossy
-        channel full) or the link is closing; an overflowing must-deliver
-        channel closes the link."""
+        channel full, or a channel the peer muted) or the link is closing; an
+        overflowing must-deliver channel closes the link."""
         if len(message) > self._config.max_frame_size:
             raise ValueError(
                 f"message of {len(message)} bytes is over the frame limit "
                 f"{self._config.max_frame_size}"
             )
-        if self.closing:
+        if self.closing or channel in self.muted:
             return False
         try:
             return self._queue.put(channel, message)
@@ -209,6 +212,9 @@ class Peer:
     async def _dispatch(self, plaintext: bytes) -> None:
         channel, payload = decode_message(plaintext, self._config.max_frame_size)
         if channel is Channel.PING:
+            return
+        if channel is Channel.MUTE:
+            self.muted = parse_mute(payload)
             return
         if channel in RESPONSE_CHANNEL:
             request_id, body = split_request(payload)

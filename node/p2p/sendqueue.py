@@ -23,6 +23,7 @@ from node.p2p.errors import QueueOverflow
 from node.p2p.message import Channel
 
 PRIORITY = (
+    Channel.MUTE,
     Channel.CONSENSUS,
     Channel.SYNC_RESPONSE,
     Channel.SYNC_REQUEST,
@@ -31,8 +32,9 @@ PRIORITY = (
     Channel.BLOCK,
     Channel.TX,
 )
-"""Highest first: consensus votes decide liveness, transactions can wait; a WANT
-or HAVE is a few bytes that start a transfer, so they pass the transfers."""
+"""Highest first: a MUTE goes out once, ahead of what it asks the peer to stop;
+consensus votes decide liveness, transactions can wait; a WANT or HAVE is a few
+bytes that start a transfer, so they pass the transfers."""
 
 LOSSY_CHANNELS = frozenset({Channel.TX, Channel.HAVE, Channel.WANT})
 
@@ -40,6 +42,7 @@ LOSSY_CHANNELS = frozenset({Channel.TX, Channel.HAVE, Channel.WANT})
 def _default_limits() -> Mapping[Channel, int]:
     return MappingProxyType(
         {
+            Channel.MUTE: 4,
             Channel.CONSENSUS: 4096,
             Channel.SYNC_RESPONSE: 64,
             Channel.SYNC_REQUEST: 64,

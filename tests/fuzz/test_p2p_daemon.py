@@ -40,7 +40,7 @@ def _junk(rng: random.Random) -> Any:
 def hostile_message(rng: random.Random) -> bytes:
     """One well-framed message with a hostile payload on a random channel."""
     channel = rng.choice([Channel.TX, Channel.CONSENSUS, Channel.BLOCK, Channel.SYNC_REQUEST,
-                          Channel.SYNC_RESPONSE])
+                          Channel.SYNC_RESPONSE, Channel.MUTE])
     vote, proposal = VOTE.to_wire(), PROPOSAL.to_wire()
     vote[rng.randrange(7)] = rng.choice([*EXTREMES, b"", b"\x00" * 32, "x", None])
     proposal[rng.randrange(7)] = rng.choice([*EXTREMES, b"", b"\x00" * 32, "x"])
@@ -56,6 +56,7 @@ def hostile_message(rng: random.Random) -> bytes:
                                                          rng.choice(EXTREMES)]],
                                [rng.randrange(1 << 20), _junk(rng)]],
         Channel.SYNC_RESPONSE: [[rng.randrange(1 << 20), _junk(rng)]],
+        Channel.MUTE: [[int(Channel.TX)], [], [rng.choice(EXTREMES)], [1, 1], _junk(rng)],
     }
     try:
         return encode_message(channel, rng.choice(payloads[channel]))
