@@ -78,7 +78,7 @@ def test_a_malformed_mute_bans_its_sender() -> None:
 def test_only_relayed_txs_can_be_muted() -> None:
     assert parse_mute([int(Channel.TX)]) == {Channel.TX}
     assert parse_mute([]) == frozenset()
-    for bad in ([int(Channel.CONSENSUS)], [int(Channel.TX)] * 2, [99], [True], b"\x01"):
+    for bad in ([int(Channel.CONSENSUS)], [int(Channel.TX)] * 2, [99], [True], [[1]], b"\x01"):
         with pytest.raises(InvalidMessage):
             parse_mute(bad)
     with pytest.raises(ValueError, match="can be muted"):
