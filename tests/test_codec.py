@@ -37,6 +37,8 @@ def test_maps_are_sorted_bytewise_whatever_the_insertion_order():
     (b"\x92\x01", "incomplete"),
     (b"\xc1", "not valid"),
     (msgpack.packb(msgpack.ExtType(1, b"x")), "ext"),
+    (msgpack.packb({"a": [msgpack.ExtType(5, b"ab")]}), "ext type 5"),
+    (msgpack.packb(msgpack.Timestamp(1, 0)), "Timestamp"),      # ext -1, decoded by msgpack
     (msgpack.packb({1: 2}), "not valid"),                          # non-string map key
 ])
 def test_non_canonical_input_is_refused(raw, why):
