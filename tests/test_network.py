@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from node.cli.client import RpcCallError
 from node.cli.devnet import plan_devnet
 from tests.helpers import NodeProcess, event, free_port_base, wait_final
 
@@ -101,6 +102,9 @@ def test_a_mine_site_node_takes_no_relayed_events_and_follows_every_block(net):
     wait_same_head([validator, site], head)
     for a in acked:      # unknown to the site node until final: it holds no one else's
         assert site.rpc.call("tx_get", tx_id=a["tx_id"])["status"] == "final"
+    unknown = event("mine-3", "register_lot", lot(401), nonce=401)
+    with pytest.raises(RpcCallError, match="tx_relay = false"):
+        site.rpc.call("tx_get", tx_id=unknown.tx_id.hex())
     after = {n: n.rpc.call("node_status")["signatures"]["verified"] for n in (validator, site)}
     # The validator checked each event's signature; the site node never received the
     # events on their own, only in final blocks under their commit certificates, so it

@@ -111,7 +111,10 @@ class RpcApi:
             return answer
         pending = self.node.pending(tx_id)
         if pending is None:
-            raise RpcError(NOT_FOUND, f"tx {tx_id.hex()} is not known to this node")
+            relay = "" if self.node.config.tx_relay else (
+                " (it takes no events relayed by peers, tx_relay = false: an event "
+                "submitted elsewhere shows here once it is final)")
+            raise RpcError(NOT_FOUND, f"tx {tx_id.hex()} is not known to this node{relay}")
         return {"tx_id": tx_id.hex(), "tx": pending.to_json(), "status": "pending"}
 
     def _lot_id(self, params: dict[str, Any]) -> str:
