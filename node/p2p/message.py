@@ -68,10 +68,10 @@ def _check_payload(payload: object) -> None:
 def parse_mute(payload: Payload) -> frozenset[Channel]:
     """The channels a MUTE message names; InvalidMessage (malformed) unless it is an
     array of distinct MUTABLE_CHANNELS numbers."""
-    if not isinstance(payload, list) or not all(
-            type(c) is int and c in Channel._value2member_map_
-            and Channel(c) in MUTABLE_CHANNELS for c in payload) or len(set(payload)) != len(
-            payload):
+    mutable = isinstance(payload, list) and all(
+        type(c) is int and c in Channel._value2member_map_ and Channel(c) in MUTABLE_CHANNELS
+        for c in payload)
+    if not mutable or len(set(payload)) != len(payload):
         raise InvalidMessage("a MUTE message is an array of distinct channel numbers, "
                              f"each of {sorted(MUTABLE_CHANNELS)}", MALFORMED_PENALTY)
     return frozenset(Channel(c) for c in payload)
