@@ -82,6 +82,10 @@ class Peer:
         self._pending: dict[int, asyncio.Future[Payload]] = {}
         self._serving: set[asyncio.Task[None]] = set()
         self._request_slots = asyncio.Semaphore(config.max_concurrent_requests)
+        # When the pending read began (loop time), or None while a frame is handled.
+        self._waiting_since: float | None = None
+        # When this side last wrote to the link (loop time): a ping fills long gaps.
+        self._sent_at = 0.0
         # The channels this peer asked not to be sent (its MUTE message).
         self.muted: frozenset[Channel] = frozenset()
 
@@ -153,6 +157,7 @@ class Peer:
         tasks = [
             asyncio.create_task(self._read_loop()),
             asyncio.create_task(self._write_loop()),
+            asyncio.create_task(self._keep_alive()),
             asyncio.create_task(self._stop.wait()),
         ]
         try:
@@ -175,32 +180,53 @@ class Peer:
         return self._close_reason
 
     async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             if not len(self._queue):
-                try:
-                    async with asyncio.timeout(self._config.ping_interval):
-                        await self._queue.wait()
-                except TimeoutError:
-                    await self.link.send(PING_MESSAGE)
-                    continue
+                await self._queue.wait()
             # What queued meanwhile goes out together, up to a bound, so a message of a
             # higher priority that arrives during the write waits for little.
             messages = self._queue.pop_up_to(WRITE_BATCH_BYTES)
             if messages:
                 await self.link.send_many(messages)
+                self._sent_at = loop.time()
+
+    async def _keep_alive(self) -> None:
+        """Ping the peer once this side has sent nothing for ping_interval s, and close
+        the link once a read has waited idle_timeout s for a frame. One timer per link
+        that wakes about once per interval, rather than a timeout armed and cancelled
+        around every frame read and every wait to write (most of a quiet node's link
+        work)."""
+        loop = asyncio.get_running_loop()
+        ping_every, limit = self._config.ping_interval, self._config.idle_timeout
+        self._sent_at = loop.time()
+        while True:
+            now = loop.time()
+            since = self._waiting_since
+            waited = 0.0 if since is None else now - since
+            if waited >= limit:
+                raise LinkClosed(f"no frame for {limit} s")
+            if now - self._sent_at >= ping_every:
+                # Through the queue, not the link: a peer that stopped reading must
+                # stall the writer, never this watch.
+                self.enqueue(Channel.PING, PING_MESSAGE)
+                self._sent_at = now
+            await asyncio.sleep(min(limit - waited, self._sent_at + ping_every - now))
 
     async def _read_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            # Time spent handling a frame (waiting for a request slot, say) is not
+            # the peer's silence: the watch counts only the wait for the next frame.
+            self._waiting_since = loop.time()
             try:
-                async with asyncio.timeout(self._config.idle_timeout):
-                    plaintext = await self.link.recv()
-            except TimeoutError:
-                raise LinkClosed(f"no frame for {self._config.idle_timeout} s") from None
+                plaintext = await self.link.recv()
             except FrameError as exc:
                 # Cannot be pinned on the peer: anyone on the path can alter
                 # ciphertext. The link dies; scores are for proven faults.
                 log.warning("link to %s: %s", self.node_key.hex()[:16], exc)
                 raise
+            self._waiting_since = None
             try:
                 await self._dispatch(plaintext)
             except InvalidMessage as exc:

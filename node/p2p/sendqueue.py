@@ -1,10 +1,10 @@
 """A peer's bounded outgoing queue: one FIFO per channel, served by priority.
 
 Drop policy (docs/p2p.md, "Send queues"):
-- TX, HAVE and WANT are best effort: when a queue is full the new message is
-  dropped and counted. Transactions are re-gossiped by mempools and carried in
-  blocks, and a block a node missed is fetched by sync, so a lost message costs
-  latency, never safety.
+- TX, HAVE, WANT and PING are best effort: when a queue is full the new
+  message is dropped and counted (one PING waiting is as good as two).
+  Transactions are re-gossiped by mempools and carried in blocks, and a block a
+  node missed is fetched by sync, so a lost message costs latency, never safety.
 - Every other channel must not lose messages silently: when one of those queues
   (or the peer's byte budget) overflows, QueueOverflow is raised and the caller
   drops the whole link. The peer reconnects, and the daemon's on-connect
@@ -31,12 +31,14 @@ PRIORITY = (
     Channel.HAVE,
     Channel.BLOCK,
     Channel.TX,
+    Channel.PING,
 )
 """Highest first: a MUTE goes out once, ahead of what it asks the peer to stop;
 consensus votes decide liveness, transactions can wait; a WANT or HAVE is a few
-bytes that start a transfer, so they pass the transfers."""
+bytes that start a transfer, so they pass the transfers. A PING only fills a
+silence, so anything else waiting does its job."""
 
-LOSSY_CHANNELS = frozenset({Channel.TX, Channel.HAVE, Channel.WANT})
+LOSSY_CHANNELS = frozenset({Channel.TX, Channel.HAVE, Channel.WANT, Channel.PING})
 
 
 def _default_limits() -> Mapping[Channel, int]:
@@ -50,6 +52,7 @@ def _default_limits() -> Mapping[Channel, int]:
             Channel.HAVE: 4096,
             Channel.BLOCK: 256,
             Channel.TX: 4096,
+            Channel.PING: 1,
         }
     )
 

@@ -290,6 +290,29 @@ def test_idle_link_is_kept_alive_by_pings() -> None:
     asyncio.run(scenario())
 
 
+def test_silent_link_is_dropped_after_the_idle_timeout() -> None:
+    async def scenario():
+        a = manager(KEYS[0])
+        await a.start()
+        loop = asyncio.get_running_loop()
+        raw = await raw_connect(address_of(a), KEYS[1])     # sends no pings, nothing
+        await eventually(lambda: len(a.peers()) == 1)
+        connected = loop.time()
+        # Frames keep the link: a ping before the timeout restarts the count.
+        await asyncio.sleep(FAST.idle_timeout * 0.6)
+        raw.send_frame(encode_message(Channel.PING, b""))
+        await asyncio.sleep(FAST.idle_timeout * 0.6)
+        assert len(a.peers()) == 1
+        assert await raw.closed_by_remote(timeout=3 * FAST.idle_timeout)
+        silent_for = loop.time() - connected - FAST.idle_timeout * 0.6
+        assert FAST.idle_timeout - 0.2 < silent_for < FAST.idle_timeout + 1.0
+        await eventually(lambda: not a.peers())
+        raw.close()
+        await a.stop()
+
+    asyncio.run(scenario())
+
+
 def test_reconnects_after_the_remote_restarts() -> None:
     async def scenario():
         a = manager(KEYS[0])

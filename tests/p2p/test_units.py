@@ -50,6 +50,15 @@ def test_full_tx_queue_drops_but_consensus_overflow_raises() -> None:
         queue.put(Channel.CONSENSUS, b"c")
 
 
+def test_one_waiting_ping_is_kept_and_goes_out_after_everything_else() -> None:
+    queue = SendQueue(QueueLimits())
+    assert queue.put(Channel.PING, b"ping")
+    assert not queue.put(Channel.PING, b"ping")       # a second adds nothing: dropped
+    queue.put(Channel.TX, b"tx")
+    assert queue.dropped == 1
+    assert queue.pop_up_to(100) == [b"tx", b"ping"]
+
+
 def test_byte_budget_bounds_the_queue_across_channels() -> None:
     queue = SendQueue(limits(100, max_bytes=10))
     assert queue.put(Channel.BLOCK, b"x" * 8)
