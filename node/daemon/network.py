@@ -28,6 +28,7 @@ from node.p2p import (
     PeerManager,
     Verdict,
 )
+from node.p2p.gossip import INVALID_GOSSIP_PENALTY
 from node.p2p.message import MALFORMED_PENALTY
 from node.store import StoreError
 from node.types import Block, Commit, Proposal, Tx, TxFormatError, Vote
@@ -233,6 +234,10 @@ class Network:
         except InvalidBlock as exc:
             log.warning("gossiped block %d refused: %s", block.height, exc)
             return Verdict.INVALID
+        except StoreError as exc:
+            # This node's disk, not the block: sync fetches it again once writes work.
+            log.warning("gossiped block %d not stored: %s", block.height, exc)
+            return Verdict.IGNORE
         return Verdict.ACCEPT
 
     def _apply_final(self, block: Block, commit: Commit) -> None:
@@ -273,12 +278,28 @@ class Network:
                 woken = await asyncio.wait_for(self._sync_wakeup.wait(), SYNC_IDLE_SECONDS)
             self._sync_wakeup.clear()
             for info in self.peers.peers():
-                try:
-                    if woken or await self._worth_syncing(info.node_key):
-                        await self._sync_from(info.node_key)
-                except (P2PError, TimeoutError, InvalidBlock, ValueError) as exc:
-                    log.info("sync from %s stopped: %s", info.node_key.hex()[:16], exc)
+                await self._sync_with(info.node_key, woken)
             self.syncing = False
+
+    async def _sync_with(self, node_key: bytes, woken: bool) -> None:
+        """One attempt to catch up from one peer. Whatever goes wrong ends only this
+        attempt: the loop asks again on its next tick, so a fault here (a hostile peer,
+        a full disk, a bug) never leaves the node unable to catch up."""
+        name = node_key.hex()[:16]
+        try:
+            if woken or await self._worth_syncing(node_key):
+                await self._sync_from(node_key)
+        except (P2PError, TimeoutError) as exc:
+            log.info("sync from %s stopped: %s", name, exc)
+        except ValueError as exc:
+            # A reply out of shape or a final block that fails validation (InvalidBlock
+            # is a ValueError): the fault of gossiping one, at the same price.
+            log.warning("sync from %s stopped: %s", name, exc)
+            self.peers.penalise(node_key, INVALID_GOSSIP_PENALTY, f"invalid sync reply: {exc}")
+        except StoreError as exc:
+            log.warning("sync from %s stopped: %s", name, exc)
+        except Exception:
+            log.exception("sync from %s failed", name)
 
     async def _worth_syncing(self, node_key: bytes) -> bool:
         """On an idle tick, ask a peer for its height before asking for blocks."""

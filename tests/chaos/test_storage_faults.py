@@ -6,7 +6,8 @@
 - Each way of damaging LevelDB or the consensus WAL in tests/chaos/damage.py is
   caught by node.store.integrity.check_node_data with a message naming the fault.
 - Disk full (a 20 MiB tmpfs): submissions are refused with -32012 NOT_ACCEPTING,
-  nothing acknowledged is lost, and the node takes events again once space returns.
+  nothing acknowledged is lost, and the node takes events again once space returns;
+  a full node fetches the blocks it could not store by itself once space returns.
 """
 
 from __future__ import annotations
@@ -309,3 +310,41 @@ def test_event_acked_as_the_disk_fills_is_final_once_space_returns(small_disk) -
         _acked_final_once(node, acked, timeout=15)
     finally:
         node.stop()
+
+
+def _head_reaches(node: NodeProcess, head: dict, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if node.rpc.call("chain_head")["height"] >= head["height"]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_full_node_syncs_the_blocks_it_missed_while_its_disk_was_full(small_disk,
+                                                                       tmp_path) -> None:
+    validator = solo_node(tmp_path / "validator")             # on a disk with room
+    full = NodeProcess(small_disk / "mine-1-node", tmp_path / "validator" / "genesis.json",
+                       "mine-1-node", peers=[validator.p2p])
+    validator.start()
+    full.start()
+    try:
+        assert wait_final(validator.rpc, str(_submit(validator, "F", 0)))["status"] == "final"
+        assert _head_reaches(full, validator.rpc.call("chain_head"), 20)
+        _fill(small_disk / "filler")
+        missed = [str(_submit(validator, "F", i)) for i in range(1, 16)]
+        for tx_id in missed:
+            assert wait_final(validator.rpc, tx_id)["status"] == "final"
+        head = validator.rpc.call("chain_head")
+        # Gossip and sync both fail to store these blocks on the full node.
+        assert not _head_reaches(full, head, 3)
+        (small_disk / "filler").unlink()
+        # No new block is needed: the full node fetches what it missed by itself.
+        assert _head_reaches(full, head, 30), full.log()
+        for tx_id in missed:
+            assert full.rpc.call("tx_get", tx_id=tx_id)["status"] == "final"
+        assert full.rpc.call("block_get", height=head["height"])["hash"] == head["hash"]
+        assert "Traceback" not in full.log()
+    finally:
+        full.stop()
+        validator.stop()
