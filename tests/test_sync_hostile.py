@@ -117,11 +117,14 @@ def test_forged_sync_replies_are_refused_and_their_sender_banned(chain, tmp_path
     try:
         async def scenario() -> None:
             hostile = await _link(node.p2p_port, "validator-2")
-            replies = [forge(finals) for forge in HOSTILE_REPLIES]
+            # Twice over: on a slow machine the points drained between attempts can
+            # put the ban one or two replies later.
+            replies = [forge(finals) for forge in HOSTILE_REPLIES] * 2
             used, closed = await _serve(hostile, BLOCKS, replies)
             await hostile.close()
-            # Each bad reply costs 20 points (drained by one a second): the sixth bans.
-            assert (used, closed) == (len(HOSTILE_REPLIES), True)
+            # Each bad reply costs 20 points (drained by one a second): the sixth bans,
+            # unless the attempts were seconds apart.
+            assert closed and len(HOSTILE_REPLIES) <= used <= len(replies), (used, closed)
             assert node.rpc.call("chain_head")["height"] == 0
             with pytest.raises(P2PError):
                 await _link(node.p2p_port, "validator-2")
