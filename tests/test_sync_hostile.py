@@ -20,6 +20,7 @@ import pytest
 from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
 from node import codec
 from node.p2p import Channel, P2PError
+from node.p2p.frame import DEFAULT_MAX_FRAME_SIZE
 from node.p2p.handshake import handshake
 from node.p2p.link import SecretLink
 from node.p2p.message import decode_message, encode_message
@@ -30,7 +31,6 @@ pytestmark = pytest.mark.network
 
 CHAIN = "orechain-devnet-1"
 BLOCKS = 3
-MAX_MESSAGE = 4 << 20
 Final = list[bytes]                      # [block bytes, commit bytes], as sync sends them
 
 
@@ -92,7 +92,7 @@ async def _serve(link: SecretLink, head: int, replies: list[list[Any]]) -> tuple
     used = 0
     try:
         while used < len(replies):
-            channel, payload = decode_message(await link.recv(), MAX_MESSAGE)
+            channel, payload = decode_message(await link.recv(), DEFAULT_MAX_FRAME_SIZE)
             if channel is not Channel.SYNC_REQUEST:
                 continue
             request_id, (start, count) = payload

@@ -312,10 +312,10 @@ def test_event_acked_as_the_disk_fills_is_final_once_space_returns(small_disk) -
         node.stop()
 
 
-def _head_reaches(node: NodeProcess, head: dict, timeout: float) -> bool:
+def _head_reaches(node: NodeProcess, height: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if node.rpc.call("chain_head")["height"] >= head["height"]:
+        if node.rpc.call("chain_head")["height"] >= height:
             return True
         time.sleep(0.1)
     return False
@@ -330,17 +330,17 @@ def test_full_node_syncs_the_blocks_it_missed_while_its_disk_was_full(small_disk
     full.start()
     try:
         assert wait_final(validator.rpc, str(_submit(validator, "F", 0)))["status"] == "final"
-        assert _head_reaches(full, validator.rpc.call("chain_head"), 20)
+        assert _head_reaches(full, validator.rpc.call("chain_head")["height"], 20)
         _fill(small_disk / "filler")
         missed = [str(_submit(validator, "F", i)) for i in range(1, 16)]
         for tx_id in missed:
             assert wait_final(validator.rpc, tx_id)["status"] == "final"
         head = validator.rpc.call("chain_head")
         # Gossip and sync both fail to store these blocks on the full node.
-        assert not _head_reaches(full, head, 3)
+        assert not _head_reaches(full, head["height"], 3)
         (small_disk / "filler").unlink()
         # No new block is needed: the full node fetches what it missed by itself.
-        assert _head_reaches(full, head, 30), full.log()
+        assert _head_reaches(full, head["height"], 30), full.log()
         for tx_id in missed:
             assert full.rpc.call("tx_get", tx_id=tx_id)["status"] == "final"
         assert full.rpc.call("block_get", height=head["height"])["hash"] == head["hash"]
