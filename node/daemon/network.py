@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from node import codec
@@ -58,6 +58,7 @@ class Network:
         self._one_ahead: dict[bytes, int] = {}
         self._sync_wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._probes: dict[bytes, asyncio.Future[None]] = {}   # each peer's probe in flight
         self._tx_outbox: list[bytes] = []
         # A tx batch or a proposal reaches every peer of its origin directly, and each
         # validator commits a final block on its own: in a mesh most relayed copies
@@ -81,10 +82,11 @@ class Network:
         self._task = asyncio.create_task(self._sync_loop(), name="sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in [self._task, *self._probes.values()]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.peers.stop()
 
     # --- txs ---------------------------------------------------------------------------
@@ -210,6 +212,8 @@ class Network:
         """Fetch an offered final block only if it is the next one; one further ahead
         means this node is behind, which sync catches up in batches."""
         if height > self.ledger.height + 1:
+            # The offer says the sender has the block: a source for sync.
+            self.peer_heights[sender] = max(self.peer_heights.get(sender, 0), height)
             self._sync_wakeup.set()
         return height == self.ledger.height + 1
 
@@ -277,18 +281,52 @@ class Network:
             with contextlib.suppress(asyncio.TimeoutError):
                 woken = await asyncio.wait_for(self._sync_wakeup.wait(), SYNC_IDLE_SECONDS)
             self._sync_wakeup.clear()
-            for info in self.peers.peers():
-                await self._sync_with(info.node_key, woken)
+            self._probe_peers()
+            for node_key in self._sync_sources(woken):
+                await self._guarded(node_key, self._sync_from(node_key))
             self.syncing = False
 
-    async def _sync_with(self, node_key: bytes, woken: bool) -> None:
-        """One attempt to catch up from one peer. Whatever goes wrong ends only this
-        attempt: the loop asks again on its next tick, so a fault here (a hostile peer,
-        a full disk, a bug) never leaves the node unable to catch up."""
+    def _sync_sources(self, woken: bool) -> list[bytes]:
+        """The connected peers last known to be ahead of this node, highest first.
+
+        Only a height a peer reported counts, so a peer that stopped answering (a
+        paused process, a hung disk) is not asked again until it answers a probe: it
+        never holds up a catch-up from the others. One ahead is normal for a moment (the
+        peer committed a height first); such a peer is a source only when something
+        woke the loop (a gossiped block or vote from further on, or a probe that found
+        it one ahead twice at the same height of this node)."""
+        own = self.ledger.height
+        ahead = [(height, key) for key in self.peers.connected_keys()
+                 if (height := self.peer_heights.get(key, 0)) > own + (0 if woken else 1)]
+        return [key for _, key in sorted(ahead, reverse=True)]
+
+    def _probe_peers(self) -> None:
+        """Ask every connected peer for its height, each on its own: a peer that does
+        not answer delays nobody but itself (its next probe waits for this one)."""
+        for node_key in self.peers.connected_keys():
+            if node_key not in self._probes:
+                task = asyncio.ensure_future(self._guarded(node_key, self._probe(node_key)))
+                self._probes[node_key] = task
+                task.add_done_callback(lambda _, key=node_key: self._probes.pop(key, None))
+
+    async def _probe(self, node_key: bytes) -> None:
+        own = self.ledger.height
+        head = await self._peer_head(node_key, own + 1)
+        fetch, remember = fetch_after_probe(own, head, self._one_ahead.pop(node_key, None))
+        if remember is not None:
+            self._one_ahead[node_key] = remember
+        if fetch and self.ledger.height == own:
+            self._sync_wakeup.set()
+
+    async def _guarded(self, node_key: bytes, exchange: Awaitable[None]) -> None:
+        """One sync exchange with one peer (a probe, or a catch-up). Whatever goes wrong
+        ends only this exchange, and the peer's height is forgotten until it reports one
+        again: a fault here (a silent or hostile peer, a full disk, a bug) never leaves
+        the node unable to catch up from the others, or later."""
         name = node_key.hex()[:16]
         try:
-            if woken or await self._worth_syncing(node_key):
-                await self._sync_from(node_key)
+            await exchange
+            return
         except (P2PError, TimeoutError) as exc:
             log.info("sync from %s stopped: %s", name, exc)
         except ValueError as exc:
@@ -300,15 +338,7 @@ class Network:
             log.warning("sync from %s stopped: %s", name, exc)
         except Exception:
             log.exception("sync from %s failed", name)
-
-    async def _worth_syncing(self, node_key: bytes) -> bool:
-        """On an idle tick, ask a peer for its height before asking for blocks."""
-        own = self.ledger.height
-        head = await self._peer_head(node_key, own + 1)
-        fetch, remember = fetch_after_probe(own, head, self._one_ahead.pop(node_key, None))
-        if remember is not None:
-            self._one_ahead[node_key] = remember
-        return fetch
+        self.peer_heights.pop(node_key, None)
 
     async def _sync_from(self, node_key: bytes) -> None:
         """Fetch and apply batches of final blocks until the peer has no more. The next
