@@ -1,6 +1,6 @@
 """Builds node._native, the Cython + C hot path (SHA-256 and RFC 6962 Merkle trees),
-node._ed25519 (many signature checks per call, without the GIL) and node._codec (the
-canonical msgpack encoder).
+node._ed25519 (many signature checks per call, without the GIL), node._aead (the
+secret link's frame cipher) and node._codec (the canonical msgpack encoder).
 
 The top-level genesis/ folder ships inside the package as node.genesis, so the
 embedded default genesis is available to installed and editable copies alike.
@@ -27,6 +27,10 @@ native = Extension(
 ed25519 = Extension("node._ed25519", sources=["native/_ed25519.pyx"],
                     extra_compile_args=["-O3", "-Wall", "-Wextra"])
 
+# The secret link's ChaCha20-Poly1305 frames over the same libsodium (see native/_aead.pyx).
+aead = Extension("node._aead", sources=["native/_aead.pyx"],
+                 extra_compile_args=["-O3", "-Wall", "-Wextra"])
+
 # Canonical msgpack encoding in C; node.codec's Python encoder is its twin (see
 # native/_codec.pyx).
 codec = Extension("node._codec", sources=["native/_codec.pyx"],
@@ -39,5 +43,5 @@ setup(
         "node.genesis": ["*.json"],
         "node.explorer": ["static/*.html", "static/*.css", "static/js/*.js"],
     },
-    ext_modules=cythonize([native, ed25519, codec], language_level=3),
+    ext_modules=cythonize([native, ed25519, aead, codec], language_level=3),
 )

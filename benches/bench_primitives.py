@@ -1,5 +1,5 @@
-"""Per-event primitives: canonical codec of a tx, Ed25519 sign and verify, and the
-synced LevelDB commit of a 1,000-tx block.
+"""Per-event primitives: canonical codec of a tx, Ed25519 sign and verify, sealing and
+opening a p2p frame, and the synced LevelDB commit of a 1,000-tx block.
 
     python -m pytest benches/bench_primitives.py -p no:cacheprovider
 
@@ -9,12 +9,14 @@ machine's Ed25519 ceiling that docs/performance.md divides the network's through
 
 from __future__ import annotations
 
+import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benches.workload import EventStream, commit_for, validator_key
 from node import codec
 from node.crypto import verify, verify_many
 from node.daemon.ledger import Ledger
+from node.p2p import frame
 from node.types import Tx
 
 
@@ -50,6 +52,24 @@ def test_ed25519_verify_batch_of_1000(benchmark: BenchmarkFixture) -> None:
     txs = list(EventStream("batch", 0).events(1000))
     items = [(tx.signer, tx.signing_bytes, tx.signature) for tx in txs]
     assert all(benchmark(verify_many, items))
+
+
+# The native cipher where node._aead is built.
+FRAME_CIPHERS = {name: cipher for name, cipher in (("native", frame.native_cipher()),
+                                                   ("pynacl", frame.PYNACL)) if cipher}
+
+
+@pytest.mark.parametrize("cipher", FRAME_CIPHERS)
+def test_frame_seal_and_open_one_tx(benchmark: BenchmarkFixture, cipher: str) -> None:
+    """A frame carrying one tx sealed and opened: from node._aead, and through PyNaCl's
+    binding (the per-call cost of a small frame is mostly the binding's)."""
+    chosen, key, plaintext = FRAME_CIPHERS[cipher], bytes(32), _tx().encoded
+
+    def round_trip() -> bytes | None:
+        sealed = chosen.seal(key, 7, plaintext)
+        return chosen.open(key, 7, sealed[:4], sealed[4:])
+
+    assert benchmark(round_trip) == plaintext
 
 
 def test_store_commit_1000_tx_block(benchmark: BenchmarkFixture, ledger: Ledger,

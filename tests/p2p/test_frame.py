@@ -1,4 +1,5 @@
-"""Frames: sealing, opening, and refusal of anything but the next genuine frame."""
+"""Frames: sealing, opening, and refusal of anything but the next genuine frame, with
+the cipher called from node._aead and through PyNaCl's binding."""
 
 from __future__ import annotations
 
@@ -9,10 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node.p2p import frame as frames
 from node.p2p.errors import FrameError
-from node.p2p.frame import TAG_SIZE, FrameOpener, FrameSealer, frame_nonce
+from node.p2p.frame import PYNACL, TAG_SIZE, Cipher, FrameOpener, FrameSealer, frame_nonce
+from tests.p2p.test_frame_cipher import native_cipher
 
 KEY = bytes(range(32))
+
+
+@pytest.fixture(autouse=True, params=["native", "pynacl"])
+def cipher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Cipher:
+    """Every test here runs with each cipher as the one frames use."""
+    chosen = native_cipher() if request.param == "native" else PYNACL
+    monkeypatch.setattr(frames, "CIPHER", chosen)
+    return chosen
 
 
 def pair(max_plaintext: int = 1024) -> tuple[FrameSealer, FrameOpener]:
