@@ -283,7 +283,9 @@ class Network:
             self._sync_wakeup.clear()
             self._probe_peers()
             for node_key in self._sync_sources(woken):
-                await self._guarded(node_key, self._sync_from(node_key))
+                # Still ahead after catching up from the sources before it?
+                if self.peer_heights.get(node_key, 0) > self.ledger.height:
+                    await self._guarded(node_key, self._sync_from(node_key))
             self.syncing = False
 
     def _sync_sources(self, woken: bool) -> list[bytes]:
