@@ -376,6 +376,10 @@ class Network:
         reply = await self._sync_request(node_key, start, SYNC_BATCH)
         if reply[0] >= start:
             self.syncing = True
+            if len(reply) == 1:
+                # A peer at that height always sends at least the block at `start`.
+                raise ValueError(f"sync reply claims height {reply[0]} but holds no block "
+                                 f"from height {start}")
         return reply[1:]
 
     async def _peer_head(self, node_key: bytes, start: int) -> int:
