@@ -1,4 +1,5 @@
-"""Shared pieces of the p2p tests: keys, fast timings, polling, a raw protocol client."""
+"""Shared pieces of the p2p tests: keys, fast timings, polling, a raw protocol client,
+the native frame cipher."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 import nacl.public
 
 from node.crypto import PrivateKey, devnet_key
-from node.p2p import P2PConfig, PeerAddress, PeerManager
-from node.p2p.frame import LENGTH_PREFIX_SIZE, FrameOpener, FrameSealer
+from node.p2p import P2PConfig, PeerAddress, PeerManager, frame
+from node.p2p.frame import LENGTH_PREFIX_SIZE, Cipher, FrameOpener, FrameSealer
 from node.p2p.handshake import (
     HELLO_SIZE,
     PROTOCOL_VERSION,
@@ -22,11 +23,21 @@ from node.p2p.handshake import (
     derive_session,
     verify_auth,
 )
+from tests.helpers import native_module
 
 CHAIN = "orechain-test"
 # How a refused raw connection ends: EOF, or a reset if our bytes were unread.
 REFUSED = (asyncio.IncompleteReadError, ConnectionResetError)
 HOST = "127.0.0.1"
+
+
+def native_cipher() -> Cipher:
+    """The frame cipher from node._aead (its tests skip where it is not built, and fail
+    under ORECHAIN_REQUIRE_NATIVE=1)."""
+    native_module("_aead")
+    cipher = frame.native_cipher()
+    assert cipher is not None, "node._aead is built but libsodium's functions were not found"
+    return cipher
 
 FAST = P2PConfig(
     handshake_timeout=1.0,

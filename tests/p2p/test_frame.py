@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from node.p2p import frame as frames
 from node.p2p.errors import FrameError
 from node.p2p.frame import PYNACL, TAG_SIZE, Cipher, FrameOpener, FrameSealer, frame_nonce
-from tests.p2p.test_frame_cipher import native_cipher
+from tests.p2p.helpers import native_cipher
 
 KEY = bytes(range(32))
 

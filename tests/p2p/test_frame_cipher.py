@@ -10,18 +10,11 @@ import sys
 
 import pytest
 
-from node.p2p import frame as frames
-from node.p2p.frame import PYNACL, TAG_SIZE, Cipher
+from node.p2p.frame import PYNACL, TAG_SIZE
 from tests.helpers import native_module
+from tests.p2p.helpers import native_cipher
 
 KEY = bytes(range(32))
-
-
-def native_cipher() -> Cipher:
-    native_module("_aead")
-    cipher = frames.native_cipher()
-    assert cipher is not None, "node._aead is built but libsodium's functions were not found"
-    return cipher
 
 
 def test_both_ciphers_make_and_open_the_same_frames() -> None:
