@@ -383,3 +383,56 @@ def encode(value):
     finally:
         if buf.data != inline_data:
             PyMem_Free(buf.data)
+
+
+cdef enum:
+    _PUBLIC_KEY_SIZE = 32
+    _SIGNATURE_SIZE = 64
+    _CHAIN_ID_MAX = 64
+    _KIND_MAX = 32
+
+cdef object _NONCE_LOW = -(1 << 63)
+cdef object _NONCE_HIGH = 1 << 63
+
+
+cdef bint _is_kind(str kind):
+    """`kind` is a lower-case event name: a-z, then up to 31 of a-z and _."""
+    cdef Py_ssize_t n = len(kind), i
+    cdef Py_UCS4 c
+    if not 0 < n <= _KIND_MAX:
+        return False
+    for i in range(n):
+        c = kind[i]
+        if not (u'a' <= c <= u'z' or (c == u'_' and i > 0)):
+            return False
+    return True
+
+
+def tx_fields(unpack, bytes data not None):
+    """The attributes of node.types.tx.Tx decoded from `data` (its six fields, and the
+    `encoded` and `signing_bytes` it caches) if `data` is the canonical encoding of a
+    signed tx whose fields pass that class's checks, else None, without saying why: the
+    caller then decodes it the general way, which accepts or refuses it with the
+    reason. `unpack` is msgpack.unpackb, with its defaults as node.codec.decode uses
+    them; an ext value it returns is not plain, so the canonical check declines it."""
+    try:
+        fields = unpack(data)
+    except Exception:
+        return None
+    if type(fields) is not list or len(<list>fields) != 6:
+        return None
+    chain_id, kind, body, signer, nonce, signature = <list>fields
+    if (type(chain_id) is not str or not 0 < len(<str>chain_id) <= _CHAIN_ID_MAX
+            or type(kind) is not str or not _is_kind(<str>kind)
+            or type(body) is not dict
+            or type(signer) is not bytes or len(<bytes>signer) != _PUBLIC_KEY_SIZE
+            or type(nonce) is not int or not _NONCE_LOW <= nonce < _NONCE_HIGH
+            or type(signature) is not bytes or len(<bytes>signature) != _SIGNATURE_SIZE):
+        return None
+    if encode(fields) != data:
+        return None
+    # The signed fields are the same array of five: a fixarray header of 5 for the one
+    # of 6, and the signature's bin 8 (2 bytes) and its 64 bytes left off.
+    return {"chain_id": chain_id, "kind": kind, "body": body, "signer": signer,
+            "nonce": nonce, "signature": signature, "encoded": data,
+            "signing_bytes": b"\x95" + data[1:len(data) - 2 - _SIGNATURE_SIZE]}
