@@ -39,6 +39,17 @@ def native_module(name: str) -> ModuleType:
         pytest.skip(reason)
 
 
+def picks_native(probe: str, pure_python: str | None) -> bool:
+    """Whether a fresh interpreter, with ORECHAIN_PURE_PYTHON set to `pure_python` (unset
+    for None), prints True for `probe`: the import-time choice of a compiled module."""
+    env = {k: v for k, v in os.environ.items() if k != "ORECHAIN_PURE_PYTHON"}
+    if pure_python is not None:
+        env["ORECHAIN_PURE_PYTHON"] = pure_python
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                            text=True, check=True)
+    return result.stdout.strip() == "True"
+
+
 def org_key(org_id: str) -> PrivateKey:
     return devnet_key("orechain-devnet:" + org_id)
 

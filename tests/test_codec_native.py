@@ -5,9 +5,6 @@ compiled one declines so codec.encode gives the twin's bytes or raises its error
 from __future__ import annotations
 
 import enum
-import os
-import subprocess
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node import codec
-from tests.helpers import native_module
+from tests.helpers import native_module, picks_native
 
 MAX = codec.MAX_DEPTH
 
@@ -245,12 +242,7 @@ def test_encode_and_decode_agree_between_implementations(encode):
 @pytest.mark.parametrize("setting, expected", [("1", False), (None, True)])
 def test_the_switch_at_import(setting, expected):
     """What a fresh interpreter picks, with ORECHAIN_PURE_PYTHON=1 and without it."""
-    env = {k: v for k, v in os.environ.items() if k != "ORECHAIN_PURE_PYTHON"}
-    if setting is not None:
-        env["ORECHAIN_PURE_PYTHON"] = setting
-    result = subprocess.run([sys.executable, "-c", "from node import codec; print(codec.native())"],
-                            env=env, capture_output=True, text=True, check=True)
-    chosen = result.stdout.strip() == "True"
+    chosen = picks_native("from node import codec; print(codec.native())", setting)
     if expected and not chosen:
         native_module("_codec")
     assert chosen == expected

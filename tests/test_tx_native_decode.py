@@ -9,9 +9,6 @@ flipped, cut or added.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,7 +22,7 @@ from benches.workload import EventStream
 from node import codec
 from node.types import Tx, TxFormatError
 from node.types import tx as tx_module
-from tests.helpers import native_module
+from tests.helpers import native_module, picks_native
 
 SIGNED = [tx.encoded for tx in EventStream("native-decode", 0).events(8)]
 
@@ -40,13 +37,8 @@ def native_fields(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_switch_at_import(setting: str | None, expected: bool) -> None:
     """Whether a fresh interpreter's Tx.decode takes the native check, with
     ORECHAIN_PURE_PYTHON=1 and without it."""
-    env = {k: v for k, v in os.environ.items() if k != "ORECHAIN_PURE_PYTHON"}
-    if setting is not None:
-        env["ORECHAIN_PURE_PYTHON"] = setting
     probe = "from node.types import tx; print(tx._NATIVE_FIELDS is not None)"
-    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                            text=True, check=True)
-    assert (result.stdout.strip() == "True") == expected
+    assert picks_native(probe, setting) == expected
 
 
 @contextmanager

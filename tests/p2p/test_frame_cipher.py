@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import struct
-import subprocess
-import sys
 
 import pytest
 
 from node.p2p.frame import PYNACL, TAG_SIZE
-from tests.helpers import native_module
+from tests.helpers import native_module, picks_native
 from tests.p2p.helpers import native_cipher
 
 KEY = bytes(range(32))
@@ -50,13 +48,8 @@ def test_native_cipher_refuses_bad_arguments_with_an_error() -> None:
 @pytest.mark.parametrize("setting, expected", [("1", False), (None, True)])
 def test_the_switch_at_import(setting: str | None, expected: bool) -> None:
     """What a fresh interpreter's frames use, with ORECHAIN_PURE_PYTHON=1 and without it."""
-    env = {k: v for k, v in os.environ.items() if k != "ORECHAIN_PURE_PYTHON"}
-    if setting is not None:
-        env["ORECHAIN_PURE_PYTHON"] = setting
-    probe = "from node.p2p import frame; print(frame.CIPHER is not frame.PYNACL)"
-    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                            text=True, check=True)
-    chosen = result.stdout.strip() == "True"
+    chosen = picks_native("from node.p2p import frame; print(frame.CIPHER is not frame.PYNACL)",
+                          setting)
     if expected and not chosen:
         native_module("_aead")
     assert chosen == expected
