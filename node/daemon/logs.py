@@ -41,8 +41,23 @@ class HeightFilter(logging.Filter):
 HEIGHT = HeightFilter()
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines to stderr. A line that cannot be written (stderr redirected to a file
+    on a full disk) is dropped: logging's default reports the failure as a traceback on
+    that same stream, one per line logged while the disk is full. Any other failure to
+    log (a message that does not format) is still reported."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)
+
+
 def setup_logging(as_json: bool, moniker: str, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.addFilter(HEIGHT)
     if as_json:
         handler.setFormatter(JsonFormatter(moniker))
