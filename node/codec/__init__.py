@@ -18,11 +18,12 @@ the error. Both give the same bytes, and the same errors, for every value.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 import msgpack
+
+from node import pure_python
 
 MAX_DEPTH = 16
 DEFAULT_MAX_SIZE = 1 << 20
@@ -74,7 +75,7 @@ def _canonical_subclass(value: Any, depth: int) -> Any:
 
 
 def _native_encoder() -> Callable[[Any], bytes | None] | None:
-    if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0"):
+    if pure_python():
         return None
     try:
         from node._codec import MAX_DEPTH as native_max_depth

@@ -7,16 +7,16 @@ node.crypto.keys.verify. Both give the same verdicts.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
+from node import pure_python
 from node.crypto.keys import verify
 
 SignedItem = tuple[bytes, bytes, bytes]      # (public key, message, signature)
 
 
 def _native_verify_many() -> object | None:
-    if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0"):
+    if pure_python():
         return None
     try:
         from nacl._sodium import ffi, lib

@@ -6,9 +6,9 @@ by those names, give the same results, and IMPLEMENTATION says which one is in u
 The contract, edge cases included, is docs/merkle.md.
 """
 
-import os
+from node import pure_python
 
-if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0"):
+if pure_python():
     from node.merkle._py import (
         IMPLEMENTATION,
         consistency_proof,

@@ -13,7 +13,6 @@ but the binding's per-call work costs a small frame ten times what the cipher do
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Callable
 from typing import NamedTuple
@@ -21,6 +20,7 @@ from typing import NamedTuple
 import nacl.bindings
 import nacl.exceptions
 
+from node import pure_python
 from node.p2p.errors import FrameError
 
 KEY_SIZE = nacl.bindings.crypto_aead_chacha20poly1305_ietf_KEYBYTES
@@ -88,7 +88,7 @@ def native_cipher() -> Cipher | None:
                   lambda key, counter, prefix, body: open_(decrypt, key, counter, prefix, body))
 
 
-CIPHER = (None if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0")
+CIPHER = (None if pure_python()
           else native_cipher()) or PYNACL
 
 

@@ -6,7 +6,6 @@ SHA-256 of the whole canonical encoding.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ def _native_fields() -> Callable[[Callable[[bytes], Any], bytes], dict[str, Any]
     """node._codec's check of a whole signed tx in one call, where it is built (and not
     ORECHAIN_PURE_PYTHON=1). It answers only for a tx that passes every check; the
     general path of Tx.decode judges the rest, with the reason."""
-    if os.environ.get("ORECHAIN_PURE_PYTHON", "") not in ("", "0") or not codec.native():
+    if not codec.native():          # ORECHAIN_PURE_PYTHON=1, or node._codec not built
         return None
     try:
         from node._codec import tx_fields
