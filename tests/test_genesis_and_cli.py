@@ -100,17 +100,22 @@ def test_init_writes_a_commented_toml_config_that_loads_back(tmp_path):
         NodeConfig.load(home)
 
 
-def test_a_node_without_tx_relay_is_a_leaf_and_a_validator_refuses_to_be_one(tmp_path):
+@pytest.mark.parametrize("setting", ["tx_relay", "consensus_relay"])
+def test_a_node_without_relay_is_a_leaf_and_a_validator_refuses_to_be_one(tmp_path, setting):
     from node.daemon.config import NodeConfig
 
+    flag = "--no-" + setting.replace("_", "-")
     site = tmp_path / "site-node"
-    assert orechain("init", "--home", str(site), "--no-tx-relay").returncode == 0
-    assert NodeConfig.load(site).tx_relay is False
-    assert "tx_relay = false" in (site / "config.toml").read_text()
+    assert orechain("init", "--home", str(site), flag).returncode == 0
+    config = NodeConfig.load(site)
+    assert getattr(config, setting) is False
+    assert {"tx_relay", "consensus_relay"} - {setting} == {
+        name for name in ("tx_relay", "consensus_relay") if getattr(config, name)}
+    assert f"{setting} = false" in (site / "config.toml").read_text()
 
     key = tmp_path / "validator.key"
     assert orechain("keygen", "--out", str(key), "--devnet-node", "validator-1").returncode == 0
     result = orechain("run", "--home", str(tmp_path / "validator"), "--node-key", str(key),
-                      "--rpc-port", "0", "--p2p-port", "0", "--no-tx-relay")
+                      "--rpc-port", "0", "--p2p-port", "0", flag)
     assert result.returncode == 1
-    assert "tx_relay = false is for nodes that never propose" in result.stderr
+    assert f"{setting} = false is for nodes that never propose or vote" in result.stderr

@@ -68,7 +68,9 @@ def plan_devnet(home: Path, base_port: int, full_nodes: int) -> list[dict[str, A
             if other is not entry:
                 argv += ["--peer", other["p2p"]]
         if entry["role"] == "full":
-            argv.append("--no-tx-relay")   # mine sites: their own events out, blocks in
+            # Mine sites: their own events out, final blocks in; no one else's events
+            # and no votes.
+            argv += ["--no-tx-relay", "--no-consensus-relay"]
         entry["argv"] = argv
     return entries
 

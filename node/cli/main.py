@@ -145,6 +145,8 @@ def _load_or_create_config(home: Path, args: argparse.Namespace) -> Any:
             config.peers = list(args.peer)
         if args.no_tx_relay:
             config.tx_relay = False
+        if args.no_consensus_relay:
+            config.consensus_relay = False
         config.save()
         config.load_genesis()
     except ConfigError as exc:
@@ -248,6 +250,9 @@ def _node_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tx-relay", action="store_true",
                    help="take no events relayed by peers (tx_relay = false: a node that "
                         "never proposes, such as a mine site on a metered link)")
+    p.add_argument("--no-consensus-relay", action="store_true",
+                   help="take no proposals or votes from peers (consensus_relay = false: a "
+                        "node that never votes and follows final blocks, such as a mine site)")
 
 
 def build_parser() -> argparse.ArgumentParser:

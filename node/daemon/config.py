@@ -37,6 +37,7 @@ class NodeConfig:
     rpc_burst: int = 10_000
     submit_max_pending: int = 0  # busy past this many pending events (0: mempool capacity)
     tx_relay: bool = True  # take events relayed by peers (false: a leaf, e.g. a mine site)
+    consensus_relay: bool = True  # take proposals and votes (false: follows final blocks)
     org_key_file: str = ""  # the org key this node signs captured EPCIS events with
     passphrase_file: str = ""  # unlocks passphrase-protected key files at start
     log_json: bool = False
@@ -136,6 +137,12 @@ _SETTING_HELP = {
                  "final blocks, such as a mine site on a metered link: its peers stop "
                  "sending it every event, which it would otherwise download twice (relayed, "
                  "then in the block). Its own events still go out to its peers."),
+    "consensus_relay": ("Take the validators' proposals and votes from peers, and pass them "
+                        "on. A validator must. false suits a node that never votes and "
+                        "follows final blocks, such as a mine site: each block brings its "
+                        "commit certificate, so the node needs none of the votes, which "
+                        "otherwise reach it (and are checked and relayed by it) from every "
+                        "peer at every height. Blocks still arrive as soon as they are final."),
     "org_key_file": "Org key used to sign EPCIS events captured through this node.",
     "passphrase_file": "File whose first line unlocks passphrase-protected key files.",
     "log_json": "Write logs as one JSON object per line.",
@@ -144,6 +151,7 @@ _SETTING_TYPES: dict[str, type] = {
     "moniker": str, "node_key_file": str, "genesis_file": str, "rpc_host": str,
     "rpc_port": int, "p2p_host": str, "p2p_port": int, "peers": list, "rpc_token": str,
     "rpc_rate_per_s": int, "rpc_burst": int, "submit_max_pending": int, "tx_relay": bool,
+    "consensus_relay": bool,
     "org_key_file": str, "passphrase_file": str, "log_json": bool,
 }
 

@@ -43,6 +43,20 @@ from node.types import Block, Commit, Tx, Vote
 log = logging.getLogger("orechain.node")
 
 
+# The settings that make a node a leaf: each mutes a channel its peers would relay to
+# it, and names what a validator would miss without it.
+_LEAF_SETTINGS = (
+    ("tx_relay", Channel.TX, "the events its peers relay, to propose them"),
+    ("consensus_relay", Channel.CONSENSUS, "the proposals and votes of the others"),
+)
+
+
+def muted_channels(config: NodeConfig) -> frozenset[Channel]:
+    """The channels this node asks its peers not to send (its leaf settings set false)."""
+    return frozenset(channel for name, channel, _ in _LEAF_SETTINGS
+                     if not getattr(config, name))
+
+
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -62,15 +76,16 @@ class Node:
         self.mempool = Mempool(self.store)
         self._durable = SyncBarrier(self.store.sync)
         self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
-        if self.is_validator and not config.tx_relay:
-            raise ConfigError("tx_relay = false is for nodes that never propose; this node's "
-                              "key is a validator's, and a proposer needs the events its "
-                              "peers relay: set tx_relay = true")
+        muted = muted_channels(config)
+        if self.is_validator and muted:
+            name, _, needs = next(leaf for leaf in _LEAF_SETTINGS if leaf[1] in muted)
+            raise ConfigError(f"{name} = false is for nodes that never propose or vote; this "
+                              f"node's key is a validator's, and a validator needs {needs}: "
+                              f"set {name} = true")
         self.peers = PeerManager(
             self.key, self.genesis.chain_id, {n.node_key for n in self.genesis.nodes},
             listen=(config.p2p_host, config.p2p_port), dial=Network.parse_peers(config.peers),
-            config=P2PConfig(muted_channels=frozenset() if config.tx_relay
-                             else frozenset({Channel.TX})))
+            config=P2PConfig(muted_channels=muted))
         self.driver = (BftDriver(self.ledger, self.mempool, self.key, config.data_dir,
                                  wall_clock_ms, self._publish_consensus, self._resend_consensus,
                                  self._publish_block)
@@ -180,6 +195,7 @@ class Node:
             "role": "validator" if self.is_validator else "full",
             "validator": self.is_validator,
             "tx_relay": self.config.tx_relay,
+            "consensus_relay": self.config.consensus_relay,
             "chain_id": self.genesis.chain_id,
             "height": self.ledger.height,
             "head_hash": self.ledger.head_hash.hex(),

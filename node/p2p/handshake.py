@@ -41,7 +41,7 @@ from node.p2p.frame import (
 from node.p2p.link import SecretLink
 
 MAGIC = b"orep"
-PROTOCOL_VERSION = 3   # 3: the MUTE channel; 2: HAVE and WANT
+PROTOCOL_VERSION = 4   # 4: CONSENSUS mutable; 3: the MUTE channel; 2: HAVE and WANT
 EPHEMERAL_KEY_SIZE = 32
 CHAIN_TAG_SIZE = 32
 _HELLO = struct.Struct(f">4sH{CHAIN_TAG_SIZE}s{EPHEMERAL_KEY_SIZE}s")

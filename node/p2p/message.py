@@ -35,9 +35,10 @@ class Channel(IntEnum):
     MUTE = 8  # the channels the sender asks not to be sent at all (once, at link-up)
 
 
-MUTABLE_CHANNELS = frozenset({Channel.TX})
-"""What a node may ask its peers not to send: relayed txs, which a node that never
-proposes can do without (it follows final blocks, which carry them)."""
+MUTABLE_CHANNELS = frozenset({Channel.TX, Channel.CONSENSUS})
+"""What a node may ask its peers not to send: relayed txs and consensus messages, which
+a node that never proposes or votes can do without (it follows final blocks, which
+carry the txs and the commit certificate that the votes would have made)."""
 
 
 RESPONSE_CHANNEL = {Channel.SYNC_REQUEST: Channel.SYNC_RESPONSE}

@@ -1,4 +1,5 @@
-"""MUTE: a node asks its peers, at link-up, not to send it a channel (relayed txs)."""
+"""MUTE: a node asks its peers, at link-up, not to send it a channel (relayed txs, or
+consensus messages)."""
 
 from __future__ import annotations
 
@@ -62,12 +63,37 @@ def test_relayed_offers_skip_a_peer_that_muted_their_channel() -> None:
     asyncio.run(scenario())
 
 
+def test_a_leaf_muting_consensus_gets_no_votes_and_still_gets_blocks() -> None:
+    async def scenario():
+        hub = manager(KEYS[0])
+        await hub.start()
+        config = dataclasses.replace(FAST, muted_channels=frozenset({Channel.TX,
+                                                                    Channel.CONSENSUS}))
+        leaf = manager(KEYS[1], dial=(address_of(hub),), config=config)
+        leaf_inbox = Inbox(leaf, Channel.TX, Channel.CONSENSUS, Channel.BLOCK)
+        hub_inbox = Inbox(hub, Channel.CONSENSUS)
+        await leaf.start()
+        await eventually(lambda: hub.takes(leaf.node_id, Channel.BLOCK)
+                         and not hub.takes(leaf.node_id, Channel.CONSENSUS))
+        assert hub.broadcast(Channel.CONSENSUS, b"vote") == 0
+        assert hub.broadcast(Channel.BLOCK, b"final block") == 1
+        # What the leaf itself sends on a channel it muted still goes out.
+        assert leaf.broadcast(Channel.CONSENSUS, b"own") == 1
+        await eventually(lambda: hub_inbox.got == [(Channel.CONSENSUS, leaf.node_id, b"own")])
+        await eventually(lambda: leaf_inbox.got == [(Channel.BLOCK, hub.node_id,
+                                                     b"final block")])
+        await stays(lambda: len(leaf_inbox.got) == 1, 0.3)
+        await stop([leaf, hub])
+
+    asyncio.run(scenario())
+
+
 def test_a_malformed_mute_bans_its_sender() -> None:
     async def scenario():
         hub = manager(KEYS[0])
         await hub.start()
         raw = await raw_connect(address_of(hub), KEYS[1])
-        raw.send_frame(codec.encode([int(Channel.MUTE), [int(Channel.CONSENSUS)]]))
+        raw.send_frame(codec.encode([int(Channel.MUTE), [int(Channel.BLOCK)]]))
         assert await raw.closed_by_remote()
         assert hub.banned_until(KEYS[1].public_key) is not None
         await hub.stop()
@@ -75,10 +101,13 @@ def test_a_malformed_mute_bans_its_sender() -> None:
     asyncio.run(scenario())
 
 
-def test_only_relayed_txs_can_be_muted() -> None:
+def test_only_relayed_txs_and_consensus_messages_can_be_muted() -> None:
     assert parse_mute([int(Channel.TX)]) == {Channel.TX}
+    assert parse_mute([int(Channel.CONSENSUS), int(Channel.TX)]) == {Channel.TX,
+                                                                    Channel.CONSENSUS}
     assert parse_mute([]) == frozenset()
-    for bad in ([int(Channel.CONSENSUS)], [int(Channel.TX)] * 2, [99], [True], [[1]], b"\x01"):
+    for bad in ([int(Channel.BLOCK)], [int(Channel.SYNC_REQUEST)], [int(Channel.TX)] * 2,
+                [99], [True], [[1]], b"\x01"):
         with pytest.raises(InvalidMessage):
             parse_mute(bad)
     with pytest.raises(ValueError, match="can be muted"):
