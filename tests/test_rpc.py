@@ -72,6 +72,15 @@ def test_invalid_params(node, params, words):
     assert code(reply) == -32602 and words in reply["error"]["message"]
 
 
+def test_a_signed_event_with_a_malformed_body_is_refused_naming_the_field(node):
+    body = {**REGISTER, "lot_id": "PK-SB-2026-0099", "mass_g": -5}
+    reply = call(node, "lot_submitEvent",
+                 {"event": event("mine-2", "register_lot", body, nonce=99).to_json()})
+    assert code(reply) == -32602
+    assert "malformed event" in reply["error"]["message"]
+    assert "mass_g" in reply["error"]["message"]
+
+
 def test_floats_are_refused(node):
     tx = event("mine-2", "register_lot", REGISTER).to_json()
     tx["body"] = {**REGISTER, "mass_g": 1.5}

@@ -9,7 +9,7 @@ from node import __version__
 from node.daemon.ledger import Ledger, Rejected
 from node.daemon.mempool import MempoolFull
 from node.provenance import query
-from node.provenance.schema import EventFormatError, validate_body
+from node.provenance.schema import EventFormatError, validate_body, validate_tx_body
 from node.rpc.assets import AssetsApi
 from node.rpc.errors import EVENT_REJECTED, INVALID_PARAMS, NOT_ACCEPTING, NOT_FOUND, RpcError
 from node.rpc.jsontext import JsonText
@@ -54,7 +54,10 @@ def _event(params: dict[str, Any], *, signed: bool) -> Tx:
     event = _param(params, "event", dict)
     try:
         tx = Tx.from_json(event, require_signature=signed)
-        validate_body(tx.kind, tx.body)
+        if signed:  # remembered by tx id: admission, which checks it again, finds it done
+            validate_tx_body(tx.tx_id, tx.kind, tx.body)
+        else:
+            validate_body(tx.kind, tx.body)
     except (TxFormatError, EventFormatError) as exc:
         raise RpcError(INVALID_PARAMS, f"malformed event: {exc}") from None
     return tx
