@@ -28,3 +28,11 @@ def test_progress_bar_and_render():
     text = render({**BASE, "peers": [peer(80)]})
     assert "sync:" in text and "40/80 (50%)" in text and "mine-1-node (full" in text
     assert "sync:" not in render({**BASE, "peers": [peer(40)]})
+
+
+def test_render_says_what_a_leaf_node_does_not_take():
+    full = render({**BASE, "peers": [peer(40)]})
+    assert "takes no relayed events" not in full and "takes no votes" not in full
+    leaf = render({**BASE, "peers": [peer(40)], "tx_relay": False, "consensus_relay": False})
+    assert "(its own: takes no relayed events)" in leaf
+    assert "arrive final, with their certificates (takes no votes)" in leaf

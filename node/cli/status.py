@@ -43,6 +43,8 @@ def render(status: dict[str, Any]) -> str:
         f"  height:   {status['height']}  head {status['head_hash'][:16]}",
         f"  mempool:  {status['mempool_size']} pending events"
         + ("" if status.get("tx_relay", True) else " (its own: takes no relayed events)"),
+        *([] if status.get("consensus_relay", True) else
+          ["  blocks:   arrive final, with their certificates (takes no votes)"]),
         f"  version:  {status.get('version')}",
         f"  peers:    {len(status.get('peers', []))}",
     ]
