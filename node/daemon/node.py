@@ -76,16 +76,15 @@ class Node:
         self.mempool = Mempool(self.store)
         self._durable = SyncBarrier(self.store.sync)
         self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
-        muted = muted_channels(config)
-        if self.is_validator and muted:
-            name, _, needs = next(leaf for leaf in _LEAF_SETTINGS if leaf[1] in muted)
-            raise ConfigError(f"{name} = false is for nodes that never propose or vote; this "
-                              f"node's key is a validator's, and a validator needs {needs}: "
-                              f"set {name} = true")
+        for name, _, needs in _LEAF_SETTINGS:
+            if self.is_validator and not getattr(config, name):
+                raise ConfigError(f"{name} = false is for nodes that never propose or vote; "
+                                  f"this node's key is a validator's, and a validator needs "
+                                  f"{needs}: set {name} = true")
         self.peers = PeerManager(
             self.key, self.genesis.chain_id, {n.node_key for n in self.genesis.nodes},
             listen=(config.p2p_host, config.p2p_port), dial=Network.parse_peers(config.peers),
-            config=P2PConfig(muted_channels=muted))
+            config=P2PConfig(muted_channels=muted_channels(config)))
         self.driver = (BftDriver(self.ledger, self.mempool, self.key, config.data_dir,
                                  wall_clock_ms, self._publish_consensus, self._resend_consensus,
                                  self._publish_block)
