@@ -108,6 +108,11 @@ class FileSignerState:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Strings made once: store runs before every signature is released.
+        self._file = str(self.path)
+        self._tmp = self._file + ".tmp"
+        self._dir = str(self.path.parent)
 
     def load(self) -> LastSigned | None:
         try:
@@ -127,15 +132,13 @@ class FileSignerState:
         doc = {"public_key": state.public_key.hex(), "height": state.height,
                "round": state.round, "step": state.step,
                "sign_bytes": state.sign_bytes.hex(), "signature": state.signature.hex()}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh)
+            fh.write(json.dumps(doc))
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        os.replace(self._tmp, self._file)
+        dir_fd = os.open(self._dir, os.O_RDONLY)
         try:
             os.fsync(dir_fd)  # the rename itself must survive a power cut
         finally:

@@ -92,6 +92,10 @@ class FileWAL:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Strings made once: restart runs at the start of every height.
+        self._file_name = str(self.path)
+        self._tmp = self._file_name + ".tmp"
+        self._dir = str(self.path.parent)
         data = self.path.read_bytes() if self.path.exists() else b""
         self.recovered, good = parse(data, str(self.path))
         self.truncated_bytes = len(data) - good
@@ -111,21 +115,20 @@ class FileWAL:
 
     def restart(self, start: StartHeight) -> None:
         """Atomically replace the log by one record: the start of a new height."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as fh:
+        with open(self._tmp, "wb") as fh:
             fh.write(frame(start))
             fh.flush()
             os.fsync(fh.fileno())
         self._file.close()
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
-        self._file = open(self.path, "ab")  # noqa: SIM115
+        os.replace(self._tmp, self._file_name)
+        _fsync_dir(self._dir)
+        self._file = open(self._file_name, "ab")  # noqa: SIM115
 
     def close(self) -> None:
         self._file.close()
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -24,22 +24,21 @@ class KeyFileError(Exception):
 @dataclass(frozen=True)
 class PrivateKey:
     seed: bytes = field(repr=False)
+    # Expanded from the seed once: the expansion is a scalar multiplication, as costly
+    # as the signature itself, and a validator signs two or three times a height.
+    _signing_key: nacl.signing.SigningKey = field(init=False, repr=False, compare=False)
+    public_key: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.seed) != 32:
             raise ValueError("an Ed25519 seed is 32 bytes")
+        signing_key = nacl.signing.SigningKey(self.seed)
+        object.__setattr__(self, "_signing_key", signing_key)
+        object.__setattr__(self, "public_key", bytes(signing_key.verify_key))
 
     @classmethod
     def generate(cls) -> PrivateKey:
         return cls(bytes(nacl.signing.SigningKey.generate()))
-
-    @property
-    def _signing_key(self) -> nacl.signing.SigningKey:
-        return nacl.signing.SigningKey(self.seed)
-
-    @property
-    def public_key(self) -> bytes:
-        return bytes(self._signing_key.verify_key)
 
     def sign(self, message: bytes) -> bytes:
         return self._signing_key.sign(message).signature
