@@ -18,6 +18,7 @@ import plyvel
 from node import codec
 from node.store import keys
 from node.store.kv import Overlay
+from node.store.txfilter import FinalTxFilter
 from node.types import Block, Commit, Tx, TxResult
 
 REOPEN_FREE_BYTES = 8 * 1024 * 1024
@@ -56,6 +57,7 @@ class BlockStore:
         self._scans: dict[bytes, list[tuple[bytes, bytes]]] = {}
         self._writes = 0                # bumped by every write; a read that spans one
                                         # is not remembered
+        self._final_ids: FinalTxFilter | None = None    # built at the first tx lookup
         self._db = self._open()
         schema = self._db.get(keys.META_SCHEMA)
         if schema is not None and keys.read_u64(schema) != keys.SCHEMA_VERSION:
@@ -207,6 +209,10 @@ class BlockStore:
                 batch.delete(keys.mempool_key(tx_id))
             batch.put(keys.META_HEAD, codec.encode([block.height, block.hash]))
 
+        if self._final_ids is not None:
+            # Before the write: should it fail, the filter only answers maybe for ids
+            # that are not final, which the index then denies.
+            self._final_ids.add_all(block.tx_ids)
         self._write(fill)
         self._head = (block.height, block.hash)
 
@@ -238,11 +244,26 @@ class BlockStore:
         return [TxResult.decode(r) for r in codec.decode(raw, max_size=1 << 26)] if raw else []
 
     def tx_location(self, tx_id: bytes) -> tuple[int, int] | None:
+        if not self._final_filter().may_contain(tx_id):
+            return None
         raw = self._db.get(keys.tx_index_key(tx_id))
         if raw is None:
             return None
         height, index = codec.decode(raw)
         return height, index
+
+    def _final_filter(self) -> FinalTxFilter:
+        if self._final_ids is None:
+            # Two walks of the index's keys (count, then add) rather than a list of a
+            # million ids in memory at once.
+            count = sum(1 for _ in self._db.iterator(prefix=keys.TX_INDEX,
+                                                     include_value=False))
+            found = FinalTxFilter(2 * count)
+            start = len(keys.TX_INDEX)
+            found.add_all(key[start:] for key in self._db.iterator(prefix=keys.TX_INDEX,
+                                                                   include_value=False))
+            self._final_ids = found
+        return self._final_ids
 
     # --- consensus working set ------------------------------------------------------
 
