@@ -52,7 +52,8 @@ def test_the_store_finds_every_final_tx_through_the_filter(tmp_path: Path) -> No
     assert all(store.tx_location(t) is None for t in _ids("never", 200))
     store.close()
 
-    store = BlockStore(tmp_path)                             # rebuilt from the index
+    store = BlockStore(tmp_path)
+    store.load_final_ids()                                   # rebuilt from the index
     assert [store.tx_location(t) for t in first.tx_ids + second.tx_ids] == \
         [(1, i) for i in range(5)] + [(2, i) for i in range(3)]
     assert all(store.tx_location(t) is None for t in _ids("never", 200))

@@ -72,6 +72,7 @@ class Node:
         # Damaged data is refused with a recovery path before anything opens it.
         check_node_data(config.data_dir, self.genesis)
         self.store = BlockStore(config.data_dir / "chain")
+        self.store.load_final_ids()
         self.ledger = Ledger(self.store, self.genesis)
         self.mempool = Mempool(self.store)
         self._durable = SyncBarrier(self.store.sync)

@@ -252,6 +252,11 @@ class BlockStore:
         height, index = codec.decode(raw)
         return height, index
 
+    def load_final_ids(self) -> None:
+        """Read the tx index into the filter now rather than at the first lookup (a
+        million final txs take about a second): a node does it before it serves."""
+        self._final_filter()
+
     def _final_filter(self) -> FinalTxFilter:
         if self._final_ids is None:
             # Two walks of the index's keys (count, then add) rather than a list of a
