@@ -28,9 +28,12 @@ class StoreError(Exception):
     """The database cannot be used as it is (corrupt, another chain, locked, disk full)."""
 
 
-# Reads are remembered until the next write: executing a block reads the same records
-# (the signer's key and org, network parameters, an org's licences) for event after
-# event, and the store changes only when this node writes to it.
+# State reads are remembered until the next write of state: executing a block reads
+# the same records (the signer's key and org, network parameters, an org's licences)
+# for event after event, and state changes only when this node commits a block. The
+# mempool, candidate, evidence and sync writes that come between (many a second on a
+# loaded node) touch no state key, so they leave the memo be; reads outside the state
+# namespace are not remembered at all.
 _READ_MEMO_LIMIT = 1 << 14      # values kept between writes (lots are ~1 KB)
 _SCAN_MEMO_ITEMS = 64           # a prefix scan longer than this is not kept
 
@@ -77,7 +80,7 @@ class BlockStore:
                              ) from None
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[plyvel.DB]:
+    def _writing(self, changes_state: bool = False) -> Iterator[plyvel.DB]:
         """Every write goes through here. A failed write (a full disk) can leave a torn
         record at the end of LevelDB's log; reopening before the next write makes
         recovery drop it, instead of appending after it and leaving a log that the
@@ -92,7 +95,9 @@ class BlockStore:
             self._db.close()
             self._db = self._open()
             self._write_failed = False
-        self._forget_reads()
+            self._forget_reads()
+        if changes_state:
+            self._forget_reads()
         try:
             yield self._db
         except plyvel.IOError as exc:
@@ -100,7 +105,8 @@ class BlockStore:
             raise StoreError(f"write to {self.path} failed: {exc} (is the disk full? the "
                              "node takes no events until a write succeeds again)") from None
         finally:
-            self._forget_reads()
+            if changes_state:
+                self._forget_reads()
 
     def _forget_reads(self) -> None:
         self._writes += 1
@@ -119,7 +125,7 @@ class BlockStore:
             pass
         writes = self._writes
         value: bytes | None = self._db.get(key)
-        if writes == self._writes:
+        if writes == self._writes and key.startswith(keys.STATE):
             if len(self._reads) >= _READ_MEMO_LIMIT:
                 self._reads.clear()
             self._reads[key] = value
@@ -131,7 +137,7 @@ class BlockStore:
             yield from kept
             return
         writes = self._writes
-        seen: list[tuple[bytes, bytes]] | None = []
+        seen: list[tuple[bytes, bytes]] | None = [] if prefix.startswith(keys.STATE) else None
         with self._db.iterator(prefix=prefix) as items:
             for item in items:
                 if seen is not None:
@@ -173,7 +179,7 @@ class BlockStore:
                     f"{existing.hex()[:16]}, configured {genesis_hash.hex()[:16]}); use a "
                     "fresh --home for this genesis")
             return
-        self._write(lambda batch: (
+        self._write(changes_state=True, fill=lambda batch: (
             state.apply_to(batch),
             batch.put(keys.META_SCHEMA, keys.u64(keys.SCHEMA_VERSION)),
             batch.put(keys.META_GENESIS, genesis_hash),
@@ -213,11 +219,13 @@ class BlockStore:
             # Before the write: should it fail, the filter only answers maybe for ids
             # that are not final, which the index then denies.
             self._final_ids.add_all(block.tx_ids)
-        self._write(fill)
+        self._write(fill, changes_state=True)
         self._head = (block.height, block.hash)
 
-    def _write(self, fill, sync: bool = True) -> None:  # type: ignore[no-untyped-def]
-        with self._writing() as db, db.write_batch(transaction=True, sync=sync) as batch:
+    def _write(self, fill, sync: bool = True,  # type: ignore[no-untyped-def]
+               changes_state: bool = False) -> None:
+        with self._writing(changes_state) as db, \
+                db.write_batch(transaction=True, sync=sync) as batch:
             fill(batch)
 
     def block(self, height: int) -> Block | None:
