@@ -58,9 +58,10 @@ class BlockStore:
         self._reads: dict[bytes, bytes | None] = {}
         self._head: tuple[int, bytes] | None = None     # read often; written only here
         self._scans: dict[bytes, list[tuple[bytes, bytes]]] = {}
-        self._writes = 0                # bumped by every write; a read that spans one
-                                        # is not remembered
-        self._final_ids: FinalTxFilter | None = None    # built at the first tx lookup
+        self._writes = 0                # bumped by every write of state; a read that
+                                        # spans one is not remembered
+        self._final_ids: FinalTxFilter | None = None    # built by load_final_ids or at
+                                                        # the first tx lookup
         self._db = self._open()
         schema = self._db.get(keys.META_SCHEMA)
         if schema is not None and keys.read_u64(schema) != keys.SCHEMA_VERSION:
