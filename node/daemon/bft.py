@@ -6,8 +6,9 @@ effects run in order. Own messages are signed by the guarded signer (which syncs
 its last-signed state first) and logged with an fsync before they are fed back and
 broadcast, so a restart can never sign two different votes for one height/round/step.
 
-Heights start only when there is work (pending txs, or a peer already at the height),
-so an idle chain makes no empty blocks.
+Heights start when there is work (pending txs, or a peer already at the height),
+paced by the genesis's block interval, and on an idle chain only with a heartbeat
+(node.daemon.pacing).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from node.crypto import PrivateKey
 from node.daemon.clock import ClockGuard
 from node.daemon.ledger import Executed, InvalidBlock, Ledger
 from node.daemon.mempool import Mempool
+from node.daemon.pacing import Pacing
 from node.store import StoreError, keys
 from node.types import Block, Commit, Proposal, Vote
 
@@ -64,6 +66,9 @@ REBROADCAST_SECONDS = 2.0
 # three consensus steps over many events (docs/performance.md).
 PROPOSAL_MAX_TXS = 1_000
 PROPOSAL_MIN_TXS = 200
+# A paced start may run this much early: the event loop fires a timer within its clock
+# resolution of the time asked for.
+PACING_SLACK_S = 0.002
 
 
 class ProposalBudget:
@@ -139,6 +144,10 @@ class BftDriver:
         self._unstored_decision: Decide | None = None  # decided, not yet stored
         self._task: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
+        self.pacing = Pacing.from_params(ledger.genesis.params)
+        self._last_start = 0.0      # the event loop's clock when this node last started a
+                                    # height; set at start()
+        self._start_timer: asyncio.TimerHandle | None = None
 
     def _new_core(self) -> ConsensusCore:
         return ConsensusCore(self.ledger.chain_id, self.signer.public_key, self.timeouts)
@@ -154,6 +163,7 @@ class BftDriver:
     # --- lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
+        self._last_start = asyncio.get_running_loop().time()
         self._task = asyncio.create_task(self._consume(), name="bft-driver")
         self._queue.put_nowait(self._recover)
         self._rebroadcaster = asyncio.create_task(self._rebroadcast_loop(), name="bft-resend")
@@ -161,6 +171,8 @@ class BftDriver:
     async def stop(self) -> None:
         for timer in self._timers:
             timer.cancel()
+        if self._start_timer is not None:
+            self._start_timer.cancel()
         self._rebroadcaster.cancel()
         if self._task is not None:
             self._task.cancel()
@@ -185,8 +197,8 @@ class BftDriver:
             log.info("replayed %d WAL records at height %d round %d", len(records),
                      self.core.height, self.core.round)
             self._run(effects)
-        elif len(self.mempool):
-            self._start_height()
+        else:
+            self._start_if_idle()
 
     async def _rebroadcast_loop(self) -> None:
         # Gossip is best effort: a peer that was down or cut off when a vote went out
@@ -201,8 +213,8 @@ class BftDriver:
     def _retry_interrupted(self) -> None:
         if self._unstored_decision is not None:
             self._decide(self._unstored_decision)
-        elif not self.running_height and len(self.mempool):
-            self._start_height()
+        else:
+            self._start_if_idle()
 
     def peer_connected(self, node_key: bytes) -> None:
         self._queue.put_nowait(lambda: self._send_own(node_key))
@@ -235,16 +247,38 @@ class BftDriver:
     # --- jobs ----------------------------------------------------------------------------
 
     def _start_if_idle(self) -> None:
-        if not self.running_height and len(self.mempool):
+        """Start the next height if there is work (or a heartbeat is due) and the block
+        interval has passed; else come back when it will have."""
+        if self.running_height:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        at = self.pacing.next_start(now, self._last_start, has_work=len(self.mempool) > 0)
+        if at is None:
+            return
+        if at <= now + PACING_SLACK_S:
             self._start_height()
+            return
+        if self._start_timer is not None:
+            if self._start_timer.when() <= at:
+                return                  # already coming back by then
+            self._start_timer.cancel()
+        self._start_timer = loop.call_at(at, self._paced_start)
+
+    def _paced_start(self) -> None:
+        self._start_timer = None
+        self._queue.put_nowait(self._start_if_idle)
 
     def _restart_at_head(self) -> None:
         if self.core.height and self.core.height < self.next_height:
             self._reset_height_state()
-            if len(self.mempool):
-                self._start_height()
+            self._start_if_idle()
 
     def _start_height(self) -> None:
+        self._last_start = asyncio.get_running_loop().time()
+        if self._start_timer is not None:
+            self._start_timer.cancel()
+            self._start_timer = None
         validators = self.ledger.validators_at(self.next_height)
         start = StartHeight(self.next_height, validators,
                             self.ledger.validators_at(self.next_height + 1))
@@ -421,8 +455,7 @@ class BftDriver:
                  decision.commit.round)
         self._on_commit(block, decision.commit)
         self._reset_height_state()
-        if len(self.mempool):
-            self._start_height()
+        self._start_if_idle()
 
     def _reset_height_state(self) -> None:
         for timer in self._timers:

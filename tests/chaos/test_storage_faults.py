@@ -259,12 +259,13 @@ def _disk_full_episode(node: NodeProcess, disk: Path) -> list[str]:
     before = [_submit(node, "D", i) for i in range(5)]
     for tx_id in before:
         assert wait_final(node.rpc, str(tx_id))["status"] == "final"
+    height = node.rpc.call("chain_head")["height"]
     _fill(disk / "filler")
     during = [_submit(node, "D", i) for i in range(5, 25)]
     refused = [r for r in during if isinstance(r, int)]
     # A write may still land in space LevelDB already had; after that, -32012.
     assert refused and set(refused) == {NOT_ACCEPTING}, during
-    assert node.rpc.call("chain_head")["height"] >= 5  # reads still served
+    assert node.rpc.call("chain_head")["height"] >= height >= 1  # reads still served
     (disk / "filler").unlink()
     after = [_submit(node, "D", i) for i in range(25, 30)]
     assert all(isinstance(r, str) for r in after), after
@@ -286,10 +287,11 @@ def test_node_restarts_after_a_full_disk_episode(small_disk) -> None:
     try:
         acked = _disk_full_episode(node, small_disk)
         _acked_final_once(node, acked)
+        head = node.rpc.call("chain_head")["height"]
     finally:
         assert node.stop() == 0
     genesis = load_genesis_file(small_disk / "genesis.json")
-    assert check_node_data(node.home / "data", genesis).height >= 6
+    assert check_node_data(node.home / "data", genesis).height >= head >= 2
     node.start()
     try:
         _acked_final_once(node, acked)
