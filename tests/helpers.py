@@ -76,14 +76,24 @@ def free_port() -> int:
     return free_port_base(1)
 
 
+_PORTS_LOW, _PORTS_HIGH = 20_000, 30_000
+_next_port = [0]        # where this process hands out ports next: never the same twice
+
+
 def free_port_base(count: int = 80) -> int:
     """A base port with `count` free ports above it, below the kernel's ephemeral range so
-    outbound connections of concurrent tests cannot take them between check and use."""
+    outbound connections of concurrent tests cannot take them between check and use.
+    Handed out in turn from a random start, so one process never gets a port twice (a
+    port checked free stays free only until the node given it binds it)."""
     import random
 
-    rng = random.Random()
+    if not _next_port[0]:
+        _next_port[0] = random.randrange(_PORTS_LOW, _PORTS_HIGH, 2)
     for _ in range(200):
-        base = rng.randrange(20_000, 30_000 - count, 2)
+        base = _next_port[0]
+        if base + count > _PORTS_HIGH:
+            base = _PORTS_LOW
+        _next_port[0] = base + count + count % 2
         try:
             for port in range(base, base + count):
                 with socket.socket() as s:

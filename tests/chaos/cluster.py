@@ -19,7 +19,7 @@ from typing import Any
 from node.cli.client import RpcClient
 from node.cli.devnet import plan_devnet
 from tests.chaos.proxy import ProxyMesh
-from tests.helpers import REPO, free_port, terminate
+from tests.helpers import REPO, free_port_base, terminate
 
 
 class ChaosNode:
@@ -100,11 +100,13 @@ class Cluster:
     def __init__(self, home: Path, rng: random.Random, full_nodes: int = 1) -> None:
         entries = plan_devnet(home, 20000, full_nodes)
         self.genesis_file = home / "genesis.json"
-        p2p_ports = [free_port() for _ in entries]
+        # One block of distinct ports: ports picked one at a time can repeat.
+        base = free_port_base(2 * len(entries))
+        p2p_ports = [base + i for i in range(len(entries))]
         self.mesh = ProxyMesh(p2p_ports, rng)
         self.nodes: list[ChaosNode] = []
         for i, entry in enumerate(entries):
-            rpc_port = free_port()
+            rpc_port = base + len(entries) + i
             argv = _without_peers(entry["argv"])
             argv = _set_option(argv, "--rpc-port", str(rpc_port))
             argv = _set_option(argv, "--p2p-port", str(p2p_ports[i]))

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from node.lightclient import verify_provenance
 from node.state import approve
 from node.types import Tx
 from node.types.genesis import Genesis
-from tests.helpers import NodeProcess, event, free_port, org_key, wait_final
+from tests.helpers import NodeProcess, event, free_port_base, org_key, wait_final
 from tests.lightclient.tamper import default_stride, flip_all, sample_positions
 
 pytestmark = pytest.mark.network
@@ -82,19 +80,8 @@ class Devnet:
 
 def free_base(nodes: int) -> int:
     """A base port for plan_devnet whose p2p and RPC ports (base+56 on) are all free now
-    (other test runs share this machine)."""
-    for _ in range(50):
-        base = free_port() - 56
-        wanted = range(base + 56, base + 58 + 2 * nodes)
-        try:
-            with ExitStack() as stack:
-                for port in wanted:
-                    sock = stack.enter_context(socket.socket())
-                    sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free block of ports for the devnet")
+    and handed out to nothing else in this process."""
+    return free_port_base(2 + 2 * nodes) - 56
 
 
 @pytest.fixture(scope="module")
