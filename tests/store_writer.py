@@ -32,13 +32,19 @@ def commit_for(block: Block) -> Commit:
     return Commit(block.height, 0, block.hash, ((KEY.public_key, sig),))
 
 
+def commit_next(store: BlockStore, n_txs: int) -> tuple[Block, list[TxResult]]:
+    """Commit a block of `n_txs` txs on the head; its block and results."""
+    block, results, state = block_after(store, n_txs)
+    store.commit_block(block, commit_for(block), results, state)
+    return block, results
+
+
 def main() -> None:
     store = BlockStore(Path(sys.argv[1]))
     store.init_genesis(GENESIS, Overlay(store))
     print("ready", flush=True)
     while True:
-        block, results, state = block_after(store, 50)
-        store.commit_block(block, commit_for(block), results, state)
+        commit_next(store, 50)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,13 @@ import pytest
 
 from node import codec
 from node.store import BlockStore, Overlay, StoreError, blockstore, keys
-from tests.store_writer import GENESIS, block_after, commit_for
-
-
-def _commit_next(store: BlockStore, txs: int):
-    """Commit a block of `txs` txs on the head; its block and results."""
-    block, results, state = block_after(store, txs)
-    store.commit_block(block, commit_for(block), results, state)
-    return block, results
+from tests.store_writer import GENESIS, block_after, commit_for, commit_next
 
 
 def test_commit_and_reopen(tmp_path):
     store = BlockStore(tmp_path)
     store.init_genesis(GENESIS, Overlay(store))
-    block, results = _commit_next(store, 3)
+    block, results = commit_next(store, 3)
     store.close()
 
     store = BlockStore(tmp_path)
@@ -45,12 +38,12 @@ def test_opens_a_database_written_with_leveldb_defaults(tmp_path, monkeypatch):
         m.setattr(blockstore, "LEVELDB_OPTIONS", {})
         store = BlockStore(tmp_path)
         store.init_genesis(GENESIS, Overlay(store))
-        first, _ = _commit_next(store, 3)
+        first, _ = commit_next(store, 3)
         store.close()
     store = BlockStore(tmp_path)
     assert store.block(1) == first
     assert store.tx_location(first.tx_ids[1]) == (1, 1)
-    second, _ = _commit_next(store, 2)
+    second, _ = commit_next(store, 2)
     store.close()
     store = BlockStore(tmp_path)
     assert store.head() == (2, second.hash)
@@ -130,26 +123,27 @@ def test_remembered_reads_never_outlive_a_write(tmp_path):
     key = keys.param_key("counter")
     assert store.get(key) is None
     assert list(store.iter_prefix(key)) == []
-    block, results, state = block_after(store, 2)
-    store.commit_block(block, commit_for(block), results, state)
+    block, _ = commit_next(store, 2)
     assert store.get(key) == keys.u64(1)
     assert list(store.iter_prefix(key)) == [(key, keys.u64(1))]
-    # A scan the caller is part-way through when a write lands is not remembered.
-    prefix = keys.mempool_key(b"")[:-1]
-    scan = store.iter_prefix(keys.param_key("")[:-1])
+    # A scan the caller is part-way through when state is written is not remembered.
+    params = keys.param_key("")[:-1]
+    scan = store.iter_prefix(params)
     next(scan)
-    store.sync()
+    commit_next(store, 1)
     list(scan)
-    assert store.get(key) == keys.u64(1)
+    assert (key, keys.u64(2)) in list(store.iter_prefix(params))
+    # Writes that touch no state leave state reads right, and are read fresh themselves.
+    prefix = keys.mempool_key(b"")[:-1]
+    store.sync()
     assert list(store.iter_prefix(prefix)) == []
     tx = block.txs[0]
     store.add_pending(tx, sync=False)
     assert [value for _, value in store.iter_prefix(prefix)] == [tx.encoded]
     store.drop_pending(tx.tx_id)
     assert list(store.iter_prefix(prefix)) == []
-    assert store.get(key) == keys.u64(1)
-    assert list(store.iter_prefix(key)) == [(key, keys.u64(1))]
-    block, results, state = block_after(store, 1)
-    store.commit_block(block, commit_for(block), results, state)
     assert store.get(key) == keys.u64(2)
     assert list(store.iter_prefix(key)) == [(key, keys.u64(2))]
+    commit_next(store, 1)
+    assert store.get(key) == keys.u64(3)
+    assert list(store.iter_prefix(key)) == [(key, keys.u64(3))]

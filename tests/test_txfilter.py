@@ -6,7 +6,7 @@ from pathlib import Path
 
 from node.store import BlockStore, Overlay
 from node.store.txfilter import BITS_PER_ID, MIN_CAPACITY, FinalTxFilter
-from tests.store_writer import GENESIS, block_after, commit_for
+from tests.store_writer import GENESIS, commit_next
 
 
 def _ids(tag: str, n: int) -> list[bytes]:
@@ -36,18 +36,12 @@ def test_capacity_sets_the_size_past_the_minimum() -> None:
     assert large.size_bits == 4 * MIN_CAPACITY * BITS_PER_ID
 
 
-def _commit(store: BlockStore, txs: int):
-    block, results, state = block_after(store, txs)
-    store.commit_block(block, commit_for(block), results, state)
-    return block
-
-
 def test_the_store_finds_every_final_tx_through_the_filter(tmp_path: Path) -> None:
     store = BlockStore(tmp_path)
     store.init_genesis(GENESIS, Overlay(store))
-    first = _commit(store, 5)
+    first, _ = commit_next(store, 5)
     assert store.tx_location(first.tx_ids[4]) == (1, 4)     # builds the filter from the index
-    second = _commit(store, 3)                               # added as it commits
+    second, _ = commit_next(store, 3)                             # added as it commits
     assert [store.tx_location(t) for t in second.tx_ids] == [(2, 0), (2, 1), (2, 2)]
     assert all(store.tx_location(t) is None for t in _ids("never", 200))
     store.close()

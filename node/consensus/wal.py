@@ -97,7 +97,7 @@ class FileWAL:
         self._tmp = self._file_name + ".tmp"
         self._dir = str(self.path.parent)
         data = self.path.read_bytes() if self.path.exists() else b""
-        self.recovered, good = parse(data, str(self.path))
+        self.recovered, good = parse(data, self._file_name)
         self.truncated_bytes = len(data) - good
         self._file = open(self.path, "ab")  # noqa: SIM115 - held open for appends
         if self.truncated_bytes:
