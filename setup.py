@@ -1,10 +1,14 @@
 """Builds node._native, the Cython + C hot path (SHA-256 and RFC 6962 Merkle trees),
 node._ed25519 (many signature checks per call, without the GIL), node._aead (the
-secret link's frame cipher) and node._codec (the canonical msgpack encoder).
+secret link's frame cipher) and node._codec (the canonical msgpack encoder), and
+compiles the state machine's Python modules (see COMPILED_PYTHON).
 
 The top-level genesis/ folder ships inside the package as node.genesis, so the
 embedded default genesis is available to installed and editable copies alike.
 """
+
+import os
+from glob import glob
 
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
@@ -36,6 +40,21 @@ aead = Extension("node._aead", sources=["native/_aead.pyx"],
 codec = Extension("node._codec", sources=["native/_codec.pyx"],
                   extra_compile_args=["-O3", "-Wall", "-Wextra"])
 
+# Block execution is a third of a network's CPU per event (docs/performance.md), so the
+# state machine and the store views it reads and writes through are compiled from their
+# Python source as it stands: the .py files stay the one source, and the Python
+# semantics hold (annotations are not turned into C types). ORECHAIN_PURE_PYTHON=1 runs
+# the source instead; tests/test_compiled_python.py holds both to the same results.
+COMPILED_PYTHON = [
+    *sorted(path for package in ("node/state", "node/provenance")
+            for path in glob(f"{package}/*.py") if not path.endswith("__init__.py")),
+    "node/store/kv.py",
+    "node/store/keys.py",
+]
+state_machine = cythonize(COMPILED_PYTHON, language_level=3, build_dir="build/cython",
+                          nthreads=os.cpu_count() or 1,
+                          compiler_directives={"annotation_typing": False})
+
 setup(
     packages=[*find_packages(include=["node", "node.*"]), "node.genesis"],
     package_dir={"node.genesis": "genesis"},
@@ -43,5 +62,6 @@ setup(
         "node.genesis": ["*.json"],
         "node.explorer": ["static/*.html", "static/*.css", "static/js/*.js"],
     },
-    ext_modules=cythonize([native, ed25519, aead, codec], language_level=3),
+    ext_modules=[*cythonize([native, ed25519, aead, codec], language_level=3), *state_machine],
+    options={"build_ext": {"parallel": os.cpu_count() or 1}},
 )
