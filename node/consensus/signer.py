@@ -24,6 +24,7 @@ from typing import Protocol
 
 from node.consensus.inputs import Step
 from node.crypto.keys import PrivateKey
+from node.store.files import fsync_dir
 from node.types.vote import Proposal, Vote, proposal_sign_bytes, vote_sign_bytes
 
 
@@ -138,11 +139,7 @@ class FileSignerState:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(self._tmp, self._file)
-        dir_fd = os.open(self._dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # the rename itself must survive a power cut
-        finally:
-            os.close(dir_fd)
+        fsync_dir(self._dir)  # the rename itself must survive a power cut
 
 
 class MemorySignerState:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from node.consensus.inputs import Input, StartHeight
 from node.consensus.records import RecordError, decode_input, encode_input
+from node.store.files import fsync_dir
 
 MAX_RECORD = 1 << 20
 _HEADER = struct.Struct(">II")
@@ -121,19 +122,11 @@ class FileWAL:
             os.fsync(fh.fileno())
         self._file.close()
         os.replace(self._tmp, self._file_name)
-        _fsync_dir(self._dir)
+        fsync_dir(self._dir)
         self._file = open(self._file_name, "ab")  # noqa: SIM115
 
     def close(self) -> None:
         self._file.close()
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class MemoryWALDisk:

@@ -52,6 +52,7 @@ from node.daemon.ledger import Executed, InvalidBlock, Ledger
 from node.daemon.mempool import Mempool
 from node.daemon.pacing import Pacing
 from node.store import StoreError, keys
+from node.store.candidates import CandidateBlocks
 from node.types import Block, Commit, Proposal, Vote
 
 log = logging.getLogger("orechain.bft")
@@ -131,6 +132,7 @@ class BftDriver:
         self._on_commit = on_commit
         self.signer = GuardedSigner(key, FileSignerState(data_dir / "signer_state.json"))
         self.wal = FileWAL(data_dir / "consensus.wal")
+        self.candidates = CandidateBlocks(data_dir / "candidates")
         self.timeouts = timeouts_from(ledger.genesis.params)
         self.budget = ProposalBudget(self.timeouts.propose_ms,
                                      min(ledger.genesis.params["max_block_txs"],
@@ -304,7 +306,7 @@ class BftDriver:
                                          proposal.proposer, delay):
                     return
                 self._blocks.setdefault(block.hash, block)
-                self.ledger.store.save_candidate(block, sync=False)
+                self.candidates.save(block, sync=False)
             event: Input = ProposalReceived(proposal)
             height = proposal.height
         else:
@@ -384,7 +386,7 @@ class BftDriver:
     def _block(self, block_hash: bytes) -> Block | None:
         block = self._blocks.get(block_hash)
         if block is None:
-            block = self.ledger.store.candidate(block_hash)
+            block = self.candidates.get(block_hash)
             if block is not None:
                 self._blocks[block_hash] = block
         return block
@@ -404,7 +406,7 @@ class BftDriver:
         block = executed.block
         # Durable before the core may sign a proposal for it: after a crash the same
         # value is re-proposed, and its body must still be at hand.
-        self.ledger.store.save_candidate(block, sync=True)
+        self.candidates.save(block, sync=True)
         self._blocks[block.hash] = block
         self._executed[block.hash] = executed
         self._feed(ValueReady(request.height, request.round, block.hash), own=True)
@@ -464,7 +466,7 @@ class BftDriver:
         self._blocks.clear()
         self._executed.clear()
         self._awaiting_block.clear()
-        self.ledger.store.clear_candidates()
+        self.candidates.clear()
         self.core = self._new_core()
 
     def _record_evidence(self, first: Vote, second: Vote) -> None:

@@ -31,7 +31,7 @@ class StoreError(Exception):
 # State reads are remembered until the next write of state: executing a block reads
 # the same records (the signer's key and org, network parameters, an org's licences)
 # for event after event, and state changes only when this node commits a block. The
-# mempool, candidate, evidence and sync writes that come between (many a second on a
+# mempool, evidence and sync writes that come between (many a second on a
 # loaded node) touch no state key, so they leave the memo be; reads outside the state
 # namespace are not remembered at all.
 _READ_MEMO_LIMIT = 1 << 14      # values kept between writes (lots are ~1 KB)
@@ -280,19 +280,6 @@ class BlockStore:
         return self._final_ids
 
     # --- consensus working set ------------------------------------------------------
-
-    def save_candidate(self, block: Block, *, sync: bool) -> None:
-        """Keep a proposed block of the height in progress (own ones synced before use)."""
-        self._put(keys.candidate_key(block.hash), block.encoded, sync)
-
-    def candidate(self, block_hash: bytes) -> Block | None:
-        raw = self._db.get(keys.candidate_key(block_hash))
-        return Block.decode(raw) if raw is not None else None
-
-    def clear_candidates(self) -> None:
-        with self._writing() as db, db.write_batch() as batch:
-            for key in db.iterator(prefix=keys.CANDIDATE, include_value=False):
-                batch.delete(key)
 
     def save_evidence(self, key: bytes, value: bytes) -> None:
         self._put(key, value, True)

@@ -116,12 +116,7 @@ def governance_prefix(name_prefix: str) -> bytes:
 
 # --- consensus working set ------------------------------------------------------------
 
-CANDIDATE = b"x/"      # x/<hash:32> -> a proposed block of the height in progress
 EVIDENCE = b"v/"       # v/<height:8><validator:32><round:8><type:1> -> two conflicting votes
-
-
-def candidate_key(block_hash: bytes) -> bytes:
-    return CANDIDATE + block_hash
 
 
 def evidence_key(height: int, validator: bytes, round_: int, type_: int) -> bytes:

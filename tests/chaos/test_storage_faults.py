@@ -28,6 +28,7 @@ from node.daemon.config import load_genesis_file
 from node.daemon.ledger import Ledger
 from node.rpc.errors import NOT_ACCEPTING
 from node.store import BlockStore
+from node.store.candidates import CandidateBlocks
 from node.store.integrity import IntegrityError, check_node_data
 from node.types import Tx
 from tests.chaos.damage import DAMAGE
@@ -117,8 +118,8 @@ def test_proposer_killed_after_signing_a_proposal_re_proposes_it(tmp_path) -> No
     store.add_pending(tx)
     executed = Ledger(store, genesis).build_block(time.time_ns() // 1_000_000,
                                                    key.public_key, [tx])
-    store.save_candidate(executed.block, sync=True)
     store.close()
+    CandidateBlocks(data / "candidates").save(executed.block, sync=True)
     wal = FileWAL(data / "consensus.wal")
     wal.restart(StartHeight(1, genesis.validators, genesis.validators))
     wal.close()
