@@ -87,7 +87,7 @@ def test_admission_after_batch_check(benchmark: BenchmarkFixture, ledger: Ledger
     def verified_batch():  # type: ignore[no-untyped-def]
         txs = list(stream.events(1_000))
         ledger.signatures.verify_many([(tx.signer, tx.signing_bytes, tx.signature)
-                                       for tx in txs])
+                                       for tx in txs], [tx.tx_id for tx in txs])
         batches.append(txs)
         return (txs,), {}
 

@@ -70,3 +70,27 @@ def test_cache_keeps_successes_only():
     assert not cache.verify(key.public_key, b"m", bad)
     assert not cache.verify(key.public_key, b"m", bad)
     assert cache.hits == 1 and cache.verified == 3      # a failure is checked each time
+
+
+def test_cache_keyed_by_an_item_id_hits_by_id_and_apart_from_hash_keys():
+    key = PrivateKey.generate()
+    cache = VerifiedCache()
+    sig = key.sign(b"m")
+    tx_id = b"\x07" * 32            # an id the caller vouches commits to key, message, sig
+    assert cache.verify_many([(key.public_key, b"m", sig)], [tx_id]) == [True]
+    assert cache.verify(key.public_key, b"m", sig, tx_id)
+    assert (cache.hits, cache.verified) == (1, 1)
+    # The same triple without its id is a different key: verified afresh, then a hit.
+    assert cache.verify(key.public_key, b"m", sig)
+    assert (cache.hits, cache.verified) == (1, 2)
+    # A failure is not kept under an id either. (An id is trusted to commit to its
+    # triple, so callers derive it from them: a tx id hashes the signed tx.)
+    forged = bytes(64)
+    assert cache.verify_many([(key.public_key, b"m", forged)], [b"\x08" * 32]) == [False]
+    assert not cache.verify(key.public_key, b"m", forged, b"\x08" * 32)
+    assert cache.verified == 4
+    # Items with and without ids mix in one call.
+    other = key.sign(b"n")
+    assert cache.verify_many([(key.public_key, b"n", other), (key.public_key, b"m", sig)],
+                             [None, tx_id]) == [True, True]
+    assert (cache.hits, cache.verified) == (2, 5)

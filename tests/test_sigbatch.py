@@ -19,10 +19,11 @@ class _RecordingCache(VerifiedCache):
         self.batches: list[int] = []
         self.threads: set[str] = set()
 
-    def verify_many(self, items: Sequence[SignedItem]) -> list[bool]:
+    def verify_many(self, items: Sequence[SignedItem],
+                    item_ids: Sequence[bytes | None] | None = None) -> list[bool]:
         self.batches.append(len(items))
         self.threads.add(threading.current_thread().name)
-        return super().verify_many(items)
+        return super().verify_many(items, item_ids)
 
 
 def _signed(n: int) -> list[SignedItem]:
@@ -45,6 +46,24 @@ def test_one_turn_is_one_batch_off_the_event_loop() -> None:
     assert cache.batches == [6]
     assert threading.main_thread().name not in cache.threads
     assert cache.verified == 6
+
+
+def test_ids_given_with_the_items_key_the_cache() -> None:
+    """What the ledger does: the batch check keyed by tx ids, then check_tx by id."""
+    cache = _RecordingCache()
+    items = _signed(3)
+    ids = [bytes([i]) * 32 for i in range(3)]
+
+    async def main() -> list[list[bool]]:
+        batcher = SignatureBatcher(cache)
+        return list(await asyncio.gather(batcher.verify_many(items[:2], ids[:2]),
+                                         batcher.verify_many(items[2:])))
+
+    assert asyncio.run(main()) == [[True, True], [True]]
+    assert [cache.verify(*item, item_id) for item, item_id in zip(items[:2], ids[:2],
+                                                                    strict=True)] == [True] * 2
+    assert cache.verify(*items[2])
+    assert (cache.verified, cache.hits) == (3, 3)
 
 
 def test_later_turns_are_later_batches_and_cached_ones_are_not_checked_again() -> None:

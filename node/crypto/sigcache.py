@@ -1,8 +1,11 @@
 """Remembers signatures already verified, so each is checked once per node.
 
 Only successes are cached (a failure is cheap to recompute and must never stick),
-keyed by a hash of (public key, message, signature), bounded LRU. `verified` counts
-the real Ed25519 verifications, so tests and benches can prove a path verifies once.
+keyed by a hash of (public key, message, signature), bounded LRU. A caller that holds
+an id already committing to all three (a tx id: SHA-256 of the signed tx) passes it
+instead, and no hash is taken here; ids are tagged so the two kinds of key never meet.
+`verified` counts the real Ed25519 verifications, so tests and benches can prove a
+path verifies once.
 Safe to share between threads: verify_many checks its misses outside the lock.
 """
 
@@ -25,10 +28,13 @@ class VerifiedCache:
         self.hits = 0
         self.verified = 0
 
-    def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
+    def verify(self, public_key: bytes, message: bytes, signature: bytes,
+               item_id: bytes | None = None) -> bool:
+        """Whether `signature` is `public_key`'s over `message`; `item_id`, where the
+        caller has one, an id that commits to all three (see the module docstring)."""
         # The common case at admission (the batch check ran first) is a hit: answer it
         # without building the lists of verify_many.
-        key = _cache_key(public_key, message, signature)
+        key = _cache_key(public_key, message, signature, item_id)
         with self._lock:
             if key in self._seen:
                 self._seen.move_to_end(key)
@@ -36,9 +42,16 @@ class VerifiedCache:
                 return True
         return self._verify_keyed([key], [(public_key, message, signature)])[0]
 
-    def verify_many(self, items: Sequence[SignedItem]) -> list[bool]:
-        """One verdict per item, checking only those not verified before."""
-        return self._verify_keyed([_cache_key(pk, msg, sig) for pk, msg, sig in items], items)
+    def verify_many(self, items: Sequence[SignedItem],
+                    item_ids: Sequence[bytes | None] | None = None) -> list[bool]:
+        """One verdict per item, checking only those not verified before; `item_ids`,
+        one per item (None where there is none), as `verify`'s."""
+        if item_ids is None:
+            keys = [_cache_key(pk, msg, sig) for pk, msg, sig in items]
+        else:
+            keys = [_cache_key(pk, msg, sig, item_id)
+                    for (pk, msg, sig), item_id in zip(items, item_ids, strict=True)]
+        return self._verify_keyed(keys, items)
 
     def _verify_keyed(self, keys: list[bytes], items: Sequence[SignedItem]) -> list[bool]:
         with self._lock:
@@ -60,5 +73,12 @@ class VerifiedCache:
         return verdicts
 
 
-def _cache_key(public_key: bytes, message: bytes, signature: bytes) -> bytes:
+# A tagged id is 33 bytes: never equal to a 32-byte hash key.
+_ID_TAG = b"i"
+
+
+def _cache_key(public_key: bytes, message: bytes, signature: bytes,
+               item_id: bytes | None = None) -> bytes:
+    if item_id is not None:
+        return _ID_TAG + item_id
     return hashlib.sha256(public_key + signature + message).digest()

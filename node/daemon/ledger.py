@@ -103,13 +103,14 @@ class Ledger:
         for in this turn of it, so check_tx finds them verified (a bad one it checks
         again, and refuses)."""
         await self._signature_batches.verify_many(
-            [(tx.signer, tx.signing_bytes, tx.signature) for tx in txs])
+            [(tx.signer, tx.signing_bytes, tx.signature) for tx in txs],
+            [tx.tx_id for tx in txs])
 
     def check_tx(self, tx: Tx) -> None:
         """Everything judged at submission: signature, chain, key registration, shape."""
         if tx.chain_id != self.chain_id:
             raise Rejected(f"wrong chain id {tx.chain_id!r}; this node runs {self.chain_id!r}")
-        if not self.signatures.verify(tx.signer, tx.signing_bytes, tx.signature):
+        if not self.signatures.verify(tx.signer, tx.signing_bytes, tx.signature, tx.tx_id):
             raise Rejected("bad signature: the signature does not match the event and signer "
                            "(sign exactly the bytes lot_prepareEvent returns)")
         try:
@@ -188,7 +189,8 @@ class Ledger:
                      if (loc := self.store.tx_location(tx.tx_id)) is not None]
         if commit is None:
             verdicts = self.signatures.verify_many(
-                [(tx.signer, tx.signing_bytes, tx.signature) for tx in block.txs])
+                [(tx.signer, tx.signing_bytes, tx.signature) for tx in block.txs],
+                block.tx_ids)
             problems += [f"tx {tx.tx_id.hex()[:16]} has a bad signature"
                          for tx, ok in zip(block.txs, verdicts, strict=True) if not ok]
         if problems:

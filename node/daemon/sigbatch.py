@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from node.crypto import SignedItem, VerifiedCache
 
-_Group = tuple[Sequence[SignedItem], "asyncio.Future[list[bool]]"]
+# Items, their ids (see VerifiedCache.verify_many), and who waits for the verdicts.
+_Group = tuple[Sequence[SignedItem], Sequence[bytes | None], "asyncio.Future[list[bool]]"]
 
 
 class SignatureBatcher:
@@ -24,16 +25,18 @@ class SignatureBatcher:
         self._waiting: list[_Group] = []
         self._running: set[asyncio.Task[None]] = set()   # the loop keeps only weak refs
 
-    async def verify_many(self, items: Sequence[SignedItem]) -> list[bool]:
-        """Verdicts for `items`, checked together with whatever else is asked for in
-        this turn of the event loop."""
+    async def verify_many(self, items: Sequence[SignedItem],
+                          item_ids: Sequence[bytes | None] | None = None) -> list[bool]:
+        """Verdicts for `items` (with `item_ids` as VerifiedCache.verify_many takes
+        them), checked together with whatever else is asked for in this turn of the
+        event loop."""
         if not items:
             return []
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[bool]] = loop.create_future()
         if not self._waiting:
             loop.call_soon(self._flush)
-        self._waiting.append((items, future))
+        self._waiting.append((items, item_ids or [None] * len(items), future))
         return await future
 
     def _flush(self) -> None:
@@ -43,20 +46,21 @@ class SignatureBatcher:
         task.add_done_callback(self._running.discard)
 
     async def _check(self, groups: list[_Group]) -> None:
-        items = [item for group, _ in groups for item in group]
+        items = [item for group, _, _ in groups for item in group]
+        ids = [item_id for _, group_ids, _ in groups for item_id in group_ids]
         try:
-            verdicts = await asyncio.to_thread(self._cache.verify_many, items)
+            verdicts = await asyncio.to_thread(self._cache.verify_many, items, ids)
         except asyncio.CancelledError:
-            for _, future in groups:
+            for _, _, future in groups:
                 future.cancel()
             raise
         except Exception as exc:                       # hand the failure to every caller
-            for _, future in groups:
+            for _, _, future in groups:
                 if not future.done():
                     future.set_exception(exc)
             return
         start = 0
-        for group, future in groups:
+        for group, _, future in groups:
             if not future.done():                  # a caller that gave up is skipped
                 future.set_result(verdicts[start:start + len(group)])
             start += len(group)
