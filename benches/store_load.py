@@ -4,9 +4,9 @@
     python -m benches.store_load --events 300000 --leveldb-defaults
 
 Commits `--events` events in blocks of `--block` on a single-validator chain the way a
-validator does under load: each event is admitted, queued in the persisted mempool
-(one unsynced batch per block, as relayed txs are) and then finalised by a block
-commit that deletes its mempool entry. Reports the process's CPU seconds (every thread:
+validator does under load: each event is admitted, queued in the mempool journal
+(one unsynced append per block, as relayed txs are) and then finalised by a block
+commit, after which the mempool forgets it. Reports the process's CPU seconds (every thread:
 LevelDB compacts on its own thread, which Python profilers do not see), the wall
 time, the peak RSS and the database's size on disk. `--leveldb-defaults` opens the
 store with LevelDB's default options instead of node.store.blockstore.LEVELDB_OPTIONS,
@@ -25,6 +25,7 @@ from typing import Any
 
 from benches.devnet_procs import bench_parser, emit_report
 from benches.workload import EventStream, extend, open_ledger, single_validator_genesis
+from node.daemon.mempool import Mempool
 from node.store import blockstore
 
 
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     genesis = single_validator_genesis(max_block_txs=args.block,
                                        max_block_bytes=16 * 1024 * 1024)
     ledger = open_ledger(home / "chain", genesis)
+    pool = Mempool(ledger.store, home / "mempool.journal")
     stream = EventStream("STORE", 0)
     blocks = args.events // args.block
     signing_cpu = signing_wall = 0.0
@@ -50,8 +52,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         signing_wall += time.monotonic() - started_wall
         for tx in txs:
             ledger.check_tx(tx)
-        ledger.store.add_pending_many(txs)
+        pool.add_relayed(txs)
         extend(ledger, txs)
+        pool.remove_committed(tx.tx_id for tx in txs)
+    pool.close()
     ledger.store.close()            # waits for the compaction in progress
     cpu = time.process_time() - cpu - signing_cpu
     wall = time.monotonic() - wall - signing_wall

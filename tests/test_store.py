@@ -134,14 +134,9 @@ def test_remembered_reads_never_outlive_a_write(tmp_path):
     list(scan)
     assert (key, keys.u64(2)) in list(store.iter_prefix(params))
     # Writes that touch no state leave state reads right, and are read fresh themselves.
-    prefix = keys.mempool_key(b"")[:-1]
-    store.sync()
-    assert list(store.iter_prefix(prefix)) == []
-    tx = block.txs[0]
-    store.add_pending(tx, sync=False)
-    assert [value for _, value in store.iter_prefix(prefix)] == [tx.encoded]
-    store.drop_pending(tx.tx_id)
-    assert list(store.iter_prefix(prefix)) == []
+    assert list(store.iter_prefix(keys.EVIDENCE)) == []
+    store.save_evidence(keys.evidence_key(block.height, b"\x01" * 32, 0, 1), b"two votes")
+    assert [value for _, value in store.iter_prefix(keys.EVIDENCE)] == [b"two votes"]
     assert store.get(key) == keys.u64(2)
     assert list(store.iter_prefix(key)) == [(key, keys.u64(2))]
     commit_next(store, 1)

@@ -1,9 +1,7 @@
 """Write-ahead log of consensus inputs, so a restarted validator replays to the same state.
 
-File format: a sequence of records, each
-    4 bytes  payload length, big-endian (at most MAX_RECORD)
-    4 bytes  CRC-32 of the payload, big-endian
-    payload  canonical msgpack of the input (node.consensus.records)
+File format: node.store.logfile's checksummed records (at most MAX_RECORD bytes),
+each the canonical msgpack of one input (node.consensus.records).
 
 Only the last record can be torn by a crash (appends are sequential); on open a
 torn trailing record is cut off. A bad record followed by more data means the
@@ -23,27 +21,25 @@ simulator, which produces torn records just like a real power cut.
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 from pathlib import Path
 
 from node.consensus.inputs import Input, StartHeight
 from node.consensus.records import RecordError, decode_input, encode_input
+from node.store import logfile
 from node.store.files import fsync_dir
 
 MAX_RECORD = 1 << 20
-_HEADER = struct.Struct(">II")
 
 
-class WALCorruptError(Exception):
+class WALCorruptError(logfile.LogCorruptError):
     """The log is damaged before its last record; the node must not start on it."""
 
 
 def frame(event: Input) -> bytes:
-    payload = encode_input(event)
-    if len(payload) > MAX_RECORD:
-        raise ValueError(f"consensus record of {len(payload)} bytes exceeds {MAX_RECORD}")
-    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+    try:
+        return logfile.frame(encode_input(event), MAX_RECORD)
+    except ValueError as exc:
+        raise ValueError(f"consensus {exc}") from None
 
 
 def parse(data: bytes, where: str = "WAL") -> tuple[list[Input], int]:
@@ -52,31 +48,17 @@ def parse(data: bytes, where: str = "WAL") -> tuple[list[Input], int]:
     Bytes after the intact prefix are a torn trailing record (the caller truncates
     them); anything damaged before the end raises WALCorruptError.
     """
+    try:
+        framed, good = logfile.split(data, where, MAX_RECORD)
+    except logfile.LogCorruptError as exc:
+        raise WALCorruptError(str(exc)) from None
     records: list[Input] = []
-    offset, size = 0, len(data)
-    while offset < size:
-        if size - offset < _HEADER.size:
-            break  # torn header
-        length, crc = _HEADER.unpack_from(data, offset)
-        end = offset + _HEADER.size + length
-        if length > MAX_RECORD:
-            if size - offset > MAX_RECORD + _HEADER.size:
-                raise WALCorruptError(f"{where}: impossible record length at byte {offset}")
-            break  # a torn header can hold any length
-        if end > size:
-            break  # torn payload
-        payload = data[offset + _HEADER.size:end]
-        if zlib.crc32(payload) != crc:
-            if end == size:
-                break  # the last record was only partly written
-            raise WALCorruptError(f"{where}: checksum mismatch in the record at byte {offset}"
-                                  f" with {size - end} bytes after it")
+    for offset, payload in framed:
         try:
             records.append(decode_input(payload))
         except RecordError as exc:
             raise WALCorruptError(f"{where}: record at byte {offset}: {exc}") from None
-        offset = end
-    return records, offset
+    return records, good
 
 
 def since_last_start(records: list[Input]) -> list[Input]:

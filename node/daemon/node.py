@@ -74,8 +74,8 @@ class Node:
         self.store = BlockStore(config.data_dir / "chain")
         self.store.load_final_ids()
         self.ledger = Ledger(self.store, self.genesis)
-        self.mempool = Mempool(self.store)
-        self._durable = SyncBarrier(self.store.sync)
+        self.mempool = Mempool(self.store, config.data_dir / "mempool.journal")
+        self._durable = SyncBarrier(self.mempool.sync)
         self.is_validator = self.genesis.validators.get(self.key.public_key) is not None
         for name, _, needs in _LEAF_SETTINGS:
             if self.is_validator and not getattr(config, name):
@@ -245,6 +245,7 @@ class Node:
         await self.network.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        self.mempool.close()
         self.store.close()
         log.info("node %s stopped at height %d", self.config.moniker, self.ledger.height)
 

@@ -213,7 +213,6 @@ class BlockStore:
                       codec.encode([r.encoded for r in results]))
             for index, tx_id in enumerate(block.tx_ids):
                 batch.put(keys.tx_index_key(tx_id), codec.encode([block.height, index]))
-                batch.delete(keys.mempool_key(tx_id))
             batch.put(keys.META_HEAD, codec.encode([block.height, block.hash]))
 
         if self._final_ids is not None:
@@ -291,32 +290,17 @@ class BlockStore:
         with self._writing() as db:
             db.put(key, value, sync=sync)
 
-    def sync(self) -> None:
-        """Make every earlier write durable: one synced write flushes LevelDB's log,
-        which holds the unsynced writes before it in order."""
-        self._put(keys.META_SYNC, b"", True)
-
-    # --- persisted mempool -------------------------------------------------------
-
-    def add_pending(self, tx: Tx, *, sync: bool = True) -> None:
-        """Durable once this returns when `sync` (a synced write); else in the OS cache."""
-        self._put(keys.mempool_key(tx.tx_id), tx.encoded, sync)
-
-    def add_pending_many(self, txs: Iterable[Tx]) -> None:
-        """Like add_pending without sync, for many txs in one batch."""
-        def fill(batch: plyvel.WriteBatch) -> None:
-            for tx in txs:
-                batch.put(keys.mempool_key(tx.tx_id), tx.encoded)
-
-        self._write(fill, sync=False)
-
-    def is_pending(self, tx_id: bytes) -> bool:
-        return self._db.get(keys.mempool_key(tx_id)) is not None
+    # --- an earlier layout's persisted mempool ------------------------------------
 
     def pending(self) -> Iterator[Tx]:
+        """Pending events an earlier orechain kept in the database (the mempool journal
+        holds them now; node.daemon.mempool moves these there once)."""
         for _key, raw in self._db.iterator(prefix=keys.MEMPOOL):
             yield Tx.decode(raw)
 
-    def drop_pending(self, tx_id: bytes) -> None:
-        with self._writing() as db:
-            db.delete(keys.mempool_key(tx_id), sync=True)
+    def drop_pending(self, tx_ids: Iterable[bytes]) -> None:
+        def fill(batch: plyvel.WriteBatch) -> None:
+            for tx_id in tx_ids:
+                batch.delete(keys.mempool_key(tx_id))
+
+        self._write(fill, sync=True)

@@ -19,9 +19,9 @@ What is checked:
   to what its child (or the head) names, its height index and commit certificate
   are present and prove it final under the validator set, its results are all
   there and every tx is indexed at its place; nothing is stored above the head;
-  every persisted mempool entry decodes;
-- the consensus WAL: any damage before its last record (a torn last record is
-  what a crash leaves and is repaired by the WAL itself).
+  every pending event an earlier layout kept in the database decodes;
+- the consensus WAL and the mempool journal: any damage before the last record (a
+  torn last record is what a crash leaves and is repaired by the file's owner).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import plyvel
 from node import codec
 from node.consensus.wal import WALCorruptError, parse
 from node.store import keys
+from node.store.journal import JournalCorruptError, read_journal
 from node.store.kv import KV
 from node.types import Block, Commit, CommitError, Tx, TxFormatError, TxResult, verify_commit
 from node.types.genesis import Genesis
@@ -66,6 +67,7 @@ class IntegrityReport:
     blocks_checked: int   # blocks verified back from the head
     keys_scanned: int     # keys read with checksums verified (0 if the scan was skipped)
     wal_records: int      # intact records in the consensus WAL
+    journal_events: int   # intact records (pending events) in the mempool journal
 
 
 def check_node_data(data_dir: Path, genesis: Genesis, depth: int = DEFAULT_DEPTH,
@@ -75,7 +77,8 @@ def check_node_data(data_dir: Path, genesis: Genesis, depth: int = DEFAULT_DEPTH
     A data directory that does not exist yet (first start) passes.
     """
     height, checked, scanned = check_database(Path(data_dir) / "chain", genesis, depth, scan)
-    return IntegrityReport(height, checked, scanned, check_wal(Path(data_dir) / "consensus.wal"))
+    return IntegrityReport(height, checked, scanned, check_wal(Path(data_dir) / "consensus.wal"),
+                           check_journal(Path(data_dir) / "mempool.journal"))
 
 
 def check_database(path: Path, genesis: Genesis, depth: int = DEFAULT_DEPTH,
@@ -249,3 +252,14 @@ def check_wal(path: Path) -> int:
     except WALCorruptError as exc:
         raise IntegrityError(f"the consensus WAL is damaged: {exc}. {WAL_RECOVERY}") from None
     return len(records)
+
+
+def check_journal(path: Path) -> int:
+    """Intact records of the mempool journal at `path` (0 if absent); damage before
+    its last record is refused here, naming the byte offset and what moving it aside
+    loses."""
+    try:
+        txs, _ = read_journal(str(path))
+    except JournalCorruptError as exc:
+        raise IntegrityError(str(exc)) from None
+    return len(txs)

@@ -22,14 +22,13 @@ SCHEMA_VERSION = 1
 META_HEAD = b"m/head"
 META_GENESIS = b"m/genesis"
 META_SCHEMA = b"m/schema"
-META_SYNC = b"m/sync"  # rewritten with sync=True to make every earlier write durable
 
 BLOCK = b"b/"
 BLOCK_HASH = b"h/"
 COMMIT = b"c/"
 RESULTS = b"r/"
 TX_INDEX = b"t/"
-MEMPOOL = b"p/"
+MEMPOOL = b"p/"       # pending events, as an earlier layout kept them (now node.store.journal)
 STATE = b"s/"
 
 

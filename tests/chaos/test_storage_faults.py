@@ -26,6 +26,7 @@ from node.cli.client import RpcCallError
 from node.consensus import FileSignerState, FileWAL, GuardedSigner, StartHeight
 from node.daemon.config import load_genesis_file
 from node.daemon.ledger import Ledger
+from node.daemon.mempool import Mempool
 from node.rpc.errors import NOT_ACCEPTING
 from node.store import BlockStore
 from node.store.candidates import CandidateBlocks
@@ -115,7 +116,9 @@ def test_proposer_killed_after_signing_a_proposal_re_proposes_it(tmp_path) -> No
     key = node_key("validator-1")
     store = BlockStore(data / "chain")
     tx = Tx.from_json(lot_event("P", 1))
-    store.add_pending(tx)
+    pool = Mempool(store, data / "mempool.journal")
+    pool.add(tx)
+    pool.close()
     executed = Ledger(store, genesis).build_block(time.time_ns() // 1_000_000,
                                                    key.public_key, [tx])
     store.close()
