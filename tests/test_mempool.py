@@ -133,3 +133,25 @@ def test_events_an_earlier_layout_kept_in_the_database_move_to_the_journal(
     assert sorted(Mempool(store, tmp_path / "journal").ids()) == sorted(t.tx_id for t in txs)
     assert list(store.pending()) == []
     assert sorted(Mempool(store, tmp_path / "journal").ids()) == sorted(t.tx_id for t in txs)
+
+
+def test_a_journal_that_cannot_be_rewritten_does_not_stop_a_start(tmp_path: Path) -> None:
+    """As on a full disk: the node starts with its events, refuses new ones while the
+    journal cannot be written, and takes them again, all kept, once it can."""
+    txs = list(EventStream("stuck", 0).events(4))
+    store = _store(tmp_path / "chain")
+    journal = tmp_path / "journal"
+    pool = Mempool(store, journal)
+    pool.add_relayed(txs[:2])
+    pool.close()
+    blocker = tmp_path / "journal.tmp"
+    blocker.mkdir()                         # where the rewrite goes: it cannot be written
+    pool = Mempool(store, journal)
+    assert pool.ids() == [tx.tx_id for tx in txs[:2]]
+    with pytest.raises(StoreError, match=r"write to the mempool journal .* failed"):
+        pool.add(txs[2])
+    assert txs[2].tx_id not in pool
+    blocker.rmdir()
+    assert pool.add(txs[2])
+    pool.close()
+    assert Mempool(store, journal).ids() == [tx.tx_id for tx in txs[:3]]

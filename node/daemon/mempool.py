@@ -36,9 +36,15 @@ class Mempool:
             # Those a block made final before the crash are dropped here.
             if tx.tx_id not in self._txs and store.tx_location(tx.tx_id) is None:
                 self._keep(tx)
-        self._journal.compact()
-        if legacy:
-            store.drop_pending(tx.tx_id for tx in legacy)
+        try:
+            self._journal.compact()
+            if legacy:
+                store.drop_pending(tx.tx_id for tx in legacy)
+        except StoreError:
+            # A full disk must not keep the node from starting (it still serves what it
+            # has): the journal rewrites itself before its next append instead, and an
+            # earlier layout's events stay in the database until a start that can move them.
+            pass
 
     def __len__(self) -> int:
         return len(self._txs)
