@@ -52,9 +52,7 @@ class PendingJournal:
         self._write(lambda: self._append(data, sync))
 
     def _append(self, data: bytes, sync: bool) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
+        _write_all(self._fd, data)
         self.size += len(data)
         if sync:
             os.fsync(self._fd)
@@ -83,9 +81,7 @@ class PendingJournal:
         data = b"".join(logfile.frame(tx.encoded, MAX_TX_BYTES) for tx in self._live())
         fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -100,6 +96,12 @@ class PendingJournal:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:     # a short write (a nearly full disk) goes on where it stopped
+        view = view[os.write(fd, view):]
 
 
 def read_journal(path: str) -> tuple[list[Tx], bool]:
