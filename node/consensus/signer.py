@@ -17,14 +17,13 @@ twin: every store is "synced", so exactly what was stored survives a crash.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from node.consensus.inputs import Step
 from node.crypto.keys import PrivateKey
-from node.store.files import fsync_dir
+from node.store.files import replace_durably
 from node.types.vote import Proposal, Vote, proposal_sign_bytes, vote_sign_bytes
 
 
@@ -133,13 +132,7 @@ class FileSignerState:
         doc = {"public_key": state.public_key.hex(), "height": state.height,
                "round": state.round, "step": state.step,
                "sign_bytes": state.sign_bytes.hex(), "signature": state.signature.hex()}
-        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(doc))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(self._tmp, self._file)
-        fsync_dir(self._dir)  # the rename itself must survive a power cut
+        replace_durably(self._file, self._tmp, self._dir, json.dumps(doc).encode())
 
 
 class MemorySignerState:

@@ -26,7 +26,7 @@ from pathlib import Path
 from node.consensus.inputs import Input, StartHeight
 from node.consensus.records import RecordError, decode_input, encode_input
 from node.store import logfile
-from node.store.files import fsync_dir
+from node.store.files import replace_durably
 
 MAX_RECORD = 1 << 20
 
@@ -98,13 +98,8 @@ class FileWAL:
 
     def restart(self, start: StartHeight) -> None:
         """Atomically replace the log by one record: the start of a new height."""
-        with open(self._tmp, "wb") as fh:
-            fh.write(frame(start))
-            fh.flush()
-            os.fsync(fh.fileno())
         self._file.close()
-        os.replace(self._tmp, self._file_name)
-        fsync_dir(self._dir)
+        replace_durably(self._file_name, self._tmp, self._dir, frame(start))
         self._file = open(self._file_name, "ab")  # noqa: SIM115
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ class Mempool:
         self._journal = PendingJournal(journal_path, self._txs.values)
         # Events an earlier layout kept in the database join the journal once.
         legacy = list(store.pending())
-        for tx in [*self._journal.recovered, *legacy]:
+        for tx in [*self._journal.take_recovered(), *legacy]:
             # Those a block made final before the crash are dropped here.
             if tx.tx_id not in self._txs and store.tx_location(tx.tx_id) is None:
                 self._keep(tx)

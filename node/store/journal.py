@@ -22,7 +22,7 @@ from pathlib import Path
 
 from node.store import logfile
 from node.store.blockstore import StoreError
-from node.store.files import fsync_dir
+from node.store.files import replace_durably, write_all
 from node.types import Tx, TxFormatError
 from node.types.tx import MAX_TX_BYTES
 
@@ -33,18 +33,24 @@ class JournalCorruptError(StoreError):
 
 class PendingJournal:
     def __init__(self, path: Path, live: Callable[[], Iterable[Tx]]) -> None:
-        """Open (or create) the journal at `path`; `recovered` holds its txs, in order.
-        `live()` gives the txs still pending whenever the journal rewrites itself."""
+        """Open (or create) the journal at `path`; `take_recovered()` gives the txs it
+        held, in order. `live()` gives the txs still pending whenever the journal
+        rewrites itself."""
         self._path = str(path)
         self._tmp = self._path + ".tmp"
         self._dir = str(Path(path).parent)
         Path(self._dir).mkdir(parents=True, exist_ok=True)
         self._live = live
-        self.recovered, torn = read_journal(self._path)
+        self._recovered, torn = read_journal(self._path)
         self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self.size = os.fstat(self._fd).st_size
         # A record a crash left torn is cut off by rewriting before the first append.
         self._rewrite_first = torn
+
+    def take_recovered(self) -> list[Tx]:
+        """The txs the file held when opened (once: they are not kept after)."""
+        recovered, self._recovered = self._recovered, []
+        return recovered
 
     def append(self, txs: Sequence[Tx], *, sync: bool) -> None:
         """Add `txs`; durable on return when `sync`, else once `sync()` returns."""
@@ -52,7 +58,7 @@ class PendingJournal:
         self._write(lambda: self._append(data, sync))
 
     def _append(self, data: bytes, sync: bool) -> None:
-        _write_all(self._fd, data)
+        write_all(self._fd, data)
         self.size += len(data)
         if sync:
             os.fsync(self._fd)
@@ -63,7 +69,8 @@ class PendingJournal:
 
     def compact(self) -> None:
         """Replace the file by one holding only the live txs (atomically, synced)."""
-        self._write(self._rewrite)
+        self._rewrite_first = True
+        self._write(lambda: None)
 
     def _write(self, step: Callable[[], None]) -> None:
         try:
@@ -79,14 +86,7 @@ class PendingJournal:
 
     def _rewrite(self) -> None:
         data = b"".join(logfile.frame(tx.encoded, MAX_TX_BYTES) for tx in self._live())
-        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(self._tmp, self._path)
-        fsync_dir(self._dir)
+        replace_durably(self._path, self._tmp, self._dir, data)
         # Opened before the old one closes: should this fail, the next write finds a
         # descriptor to close and rewrites again.
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND, 0o600)
@@ -96,12 +96,6 @@ class PendingJournal:
 
     def close(self) -> None:
         os.close(self._fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:     # a short write (a nearly full disk) goes on where it stopped
-        view = view[os.write(fd, view):]
 
 
 def read_journal(path: str) -> tuple[list[Tx], bool]:
